@@ -2,7 +2,8 @@
 
 from ._search import find_thresholds
 from .datasets import make_long_tail_multilabel
+from .thresholds import ThresholdOptimizer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__", "find_thresholds", "make_long_tail_multilabel"]
+__all__ = ["ThresholdOptimizer", "__version__", "find_thresholds", "make_long_tail_multilabel"]

@@ -58,11 +58,36 @@ def check_multilabel_y(y, *, name: str = "y") -> np.ndarray:
     >>> check_multilabel_y([[0, 1], [1, 1]]).tolist()
     [[False, True], [True, True]]
     """
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None; pass the "
+            "0/1 label matrix of shape (n_samples, n_labels)."
+        )
     if sparse.issparse(y):
         y = y.toarray()
     elif hasattr(y, "to_numpy"):
         y = y.to_numpy()
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"Unknown label type: {name} has dtype {y.dtype}, but a label indicator "
+            "matrix holds 0/1 numbers. Encode label names with "
+            "sklearn.preprocessing.MultiLabelBinarizer first."
+        )
+    if y.dtype != bool:
+        bad = (y != 0) & (y != 1)
+        if bad.any():
+            kind = "continuous" if np.any(y[bad] != np.round(y[bad])) else "other"
+            where = ""
+            if y.ndim == 2:
+                cols = np.flatnonzero(bad.any(axis=0)).tolist()
+                where = f" in columns {cols[:10]}{' ...' if len(cols) > 10 else ''}"
+            raise ValueError(
+                f"{name} must hold only 0 and 1, but it has {kind} values{where}. A "
+                "multiclass target must be one-hot encoded "
+                "(sklearn.preprocessing.LabelBinarizer); a continuous one is a regression "
+                "problem."
+            )
     if y.ndim == 1:
         raise ValueError(
             f"{name} must be a 2-D 0/1 indicator matrix of shape (n_samples, n_labels); "
@@ -72,21 +97,6 @@ def check_multilabel_y(y, *, name: str = "y") -> np.ndarray:
         raise ValueError(
             f"{name} must be a 2-D 0/1 indicator matrix of shape (n_samples, n_labels); "
             f"got an array with {y.ndim} dimensions."
-        )
-    if y.dtype == bool:
-        return y
-    if y.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must hold 0/1 numbers; got dtype {y.dtype}. Encode label names with "
-            "sklearn.preprocessing.MultiLabelBinarizer first."
-        )
-    bad = (y != 0) & (y != 1)
-    if bad.any():
-        cols = np.flatnonzero(bad.any(axis=0)).tolist()
-        raise ValueError(
-            f"{name} must hold only 0 and 1; columns {cols[:10]}"
-            f"{' ...' if len(cols) > 10 else ''} have other values. A multiclass target "
-            "must be one-hot encoded (sklearn.preprocessing.LabelBinarizer)."
         )
     return y.astype(bool)
 
