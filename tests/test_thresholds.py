@@ -159,15 +159,32 @@ def test_rare_label_guards_and_fallbacks(fallback, expected):
     assert model.fallback_labels_ == {1: "few_positives", 2: "constant_scores", 3: "no_gain"}
     np.testing.assert_array_equal(model.default_thresholds_, np.full(4, 0.3))
     if fallback != "max_score":
-        assert model.thresholds_[1] == expected
+        assert model.thresholds_[1] == model.thresholds_[2] == expected
     else:
         assert model.thresholds_[1] == np.nextafter(S[:, 1].max(), np.inf)
         assert model.thresholds_[2] == np.nextafter(0.2, 1.0)
+    assert model.thresholds_[3] == 0.3  # no gain: the default, whatever the fallback
     assert model.thresholds_[0] == find_thresholds(Y[:, 0], S[:, 0])[0]
     # guards off: every label keeps its tuned threshold
     off = ThresholdOptimizer(ColumnScores(0.3), cv=3, fallback=None, random_state=0).fit(S, Y)
     assert off.fallback_labels_ == {}
     np.testing.assert_array_equal(off.thresholds_, find_thresholds(Y, S)[0])
+
+
+def test_low_score_guard():
+    rng = np.random.default_rng(3)
+    Y = (rng.random((300, 2)) < 0.2).astype(int)
+    S = rng.random((300, 2))
+    S[:, 0] += 0.6 * Y[:, 0]  # learned; label 1 is noise: F1 optimum near "predict all"
+    common = {"cv": 3, "random_state": 0, "min_positives": 0}
+    model = ThresholdOptimizer(ColumnScores(), min_score=0.4, **common).fit(S, Y)
+    assert model.min_score_ == 0.4
+    assert model.fallback_labels_ == {1: "low_score"} and model.thresholds_[1] == 0.5
+    assert ThresholdOptimizer(ColumnScores(), **common).fit(S, Y).min_score_ == 0.1
+    mcc = ThresholdOptimizer(ColumnScores(), objective="mcc", **common).fit(S, Y)
+    assert mcc.min_score_ is None
+    with pytest.raises(ValueError, match="'cost' is minimised; use min_score=None"):
+        ThresholdOptimizer(ColumnScores(), objective="cost", min_score=0.2, **common).fit(S, Y)
 
 
 def test_micro_strategy_keeps_guarded_labels_fixed():
