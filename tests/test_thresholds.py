@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from skimb import ThresholdOptimizer, find_thresholds, make_long_tail_multilabel
 from skimb._search import find_micro_thresholds
@@ -44,6 +45,13 @@ class ColumnScores(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return np.asarray(X, dtype=float)[:, : self.n_labels_]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # many tiny LogisticRegression fits: threaded BLAS only oversubscribes 2 cores
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +105,26 @@ def test_wrapped_estimators(name, data):
     assert model.best_score_ == pytest.approx(np.mean(model.best_scores_))
     assert hasattr(model, "predict_proba") == (name != "ovr_linear_svc")
     assert hasattr(model, "decision_function") == hasattr(model.estimator_, "decision_function")
+
+
+def test_wraps_skimb_classifier(data, tmp_path):
+    from skimb import MultiLabelImbalancedClassifier
+
+    X, Y = data
+    net = MultiLabelImbalancedClassifier(
+        max_epochs=3, batch_size=64, lr=1e-2, threshold=0.4, random_state=0
+    )
+    model = make_pipeline(StandardScaler(), ThresholdOptimizer(net, cv=2, random_state=0))
+    model.fit(X, Y)
+    tuned = model[-1]
+    # the classifier's own threshold parameter is the default (and the fallback)
+    np.testing.assert_array_equal(tuned.default_thresholds_, np.full(5, 0.4))
+    proba = tuned.estimator_.predict_proba(model[:-1].transform(X))
+    np.testing.assert_array_equal(model.predict(X), proba >= tuned.thresholds_)
+    assert tuned.cv_results_["thresholds"].shape == (2, 5)
+    path = tmp_path / "net.joblib"
+    joblib.dump(model, path)
+    np.testing.assert_array_equal(joblib.load(path).predict(X), model.predict(X))
 
 
 def test_pooled_out_of_fold_search_is_exact(data):
