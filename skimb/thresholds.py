@@ -546,7 +546,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         guarded = reasons != ""
         fallback = {
             "default": self.default_thresholds_,
-            "max_score": np.nextafter(high, np.inf),
+            # a label without any usable validation score never fires
+            "max_score": np.where(np.isfinite(high), np.nextafter(high, np.inf), np.inf),
             "never": np.full(n_labels, np.inf),
         }[self.fallback]
         thresholds = np.where(guarded, fallback, tuned)

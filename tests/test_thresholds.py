@@ -241,6 +241,11 @@ def test_label_without_positive_in_a_training_fold():
         assert np.isnan(model.cv_results_["thresholds"][skipped]).all()
         assert model.fallback_labels_[2] == "few_positives"
         assert model.predict(X).shape == Y.shape
+    # a label without any positive is skipped in every fold: max_score has no score
+    Y[:, 2] = 0
+    with pytest.warns(UserWarning, match="single class"):
+        model = ThresholdOptimizer(OneVsRestClassifier(LR), cv=3, fallback="max_score").fit(X, Y)
+    assert model.fallback_labels_[2] == "few_positives" and model.thresholds_[2] == np.inf
 
 
 def test_cv_options(data):
