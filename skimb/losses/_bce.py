@@ -18,6 +18,9 @@ class BCELoss(MultiLabelLoss):
     ``pos_weight`` the loss is a proper scoring rule and ``sigmoid(z)`` estimates
     ``P(y = 1 | x)``; with it, the odds are multiplied by ``w_c``.
 
+    Source: the logistic log-loss; ``pos_weight`` as defined by PyTorch's
+    ``torch.nn.BCEWithLogitsLoss``.
+
     Parameters
     ----------
     pos_weight : array-like of shape (n_labels,) or None, default=None
