@@ -25,6 +25,7 @@ from skimb.losses import (
     check_double_weighting,
     get_loss,
     register_loss,
+    takes_automatic_pos_weight,
 )
 from skimb.losses._base import STATISTICS
 
@@ -172,6 +173,39 @@ def test_double_weighting_message_names_both_weightings_and_the_fix():
         {"pos_weight": torch.ones(2), "weight": torch.ones(2)},
     )
     assert "element-wise `weight`" in message
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_automatic_pos_weight_follows_balances_classes_at_the_defaults(name):
+    cls = get_loss(name)
+    expected = "pos_weight" in cls.statistics and not cls.balances_classes
+    assert takes_automatic_pos_weight(name) == expected
+    assert takes_automatic_pos_weight(cls) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "takes"),
+    [
+        ("focal", {"alpha": None}, True),
+        ("focal", {"alpha": 0.5}, False),
+        ("class_balanced", {"beta": 0.0}, True),
+        ("logit_adjusted", {"tau": 0.0}, True),
+        ("asymmetric", {"gamma_pos": 0.0, "gamma_neg": 0.0, "clip": 0.0}, True),
+        ("distribution_balanced", {"gamma": 0.0}, False),
+        ("zlpr", {}, False),
+    ],
+)
+def test_automatic_pos_weight_depends_on_the_hyper_parameters(name, params, takes):
+    assert takes_automatic_pos_weight(name, params) is takes
+    # injecting it then never stacks two weightings
+    if takes:
+        assert check_double_weighting(name, {**params, "pos_weight": [2.0]}) is None
+
+
+def test_foreign_losses_take_an_automatic_pos_weight_when_their_signature_has_one():
+    assert takes_automatic_pos_weight(torch.nn.BCEWithLogitsLoss)
+    assert not takes_automatic_pos_weight(torch.nn.BCEWithLogitsLoss, {"weight": torch.ones(2)})
+    assert not takes_automatic_pos_weight(torch.nn.MultiLabelSoftMarginLoss)
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -19,6 +19,8 @@ A loss that corrects class imbalance with weights of its own sets
 ``pos_weight`` into it, because two weightings stacked over-correct. A user who
 passes ``pos_weight`` to such a loss explicitly gets a
 :class:`DoubleWeightingWarning` (see :func:`check_double_weighting`).
+:func:`takes_automatic_pos_weight` refines ``balances_classes`` for given
+hyper-parameters (focal with ``alpha=None`` weights no classes itself).
 
 ==========================  =============================  ==========================
 name                        class                          statistics
@@ -48,7 +50,11 @@ from ._margins import LDAMLoss, LogitAdjustedLoss
 from ._ranking import TwoWayLoss, ZLPRLoss
 from ._registry import available_losses, get_loss, register_loss
 from ._reweighting import ClassBalancedLoss, DistributionBalancedLoss
-from ._weighting import DoubleWeightingWarning, check_double_weighting
+from ._weighting import (
+    DoubleWeightingWarning,
+    check_double_weighting,
+    takes_automatic_pos_weight,
+)
 
 __all__ = [
     "AsymmetricLoss",
@@ -68,6 +74,7 @@ __all__ = [
     "check_double_weighting",
     "get_loss",
     "register_loss",
+    "takes_automatic_pos_weight",
 ]
 
 for _name, _cls in {

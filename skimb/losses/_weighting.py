@@ -32,6 +32,57 @@ def _defaults(cls: type) -> dict[str, Any]:
     }
 
 
+def _resolve(loss: str | type[nn.Module] | nn.Module) -> type:
+    if isinstance(loss, str):
+        return get_loss(loss)
+    return loss if isinstance(loss, type) else type(loss)
+
+
+def takes_automatic_pos_weight(
+    loss: str | type[nn.Module] | nn.Module, params: dict[str, Any] | None = None
+) -> bool:
+    """Whether an automatic ``pos_weight`` belongs in this loss built with ``params``.
+
+    True when the loss accepts ``pos_weight`` (it is in its ``statistics``, or,
+    for a loss that is not a :class:`MultiLabelLoss`, in its signature) and, with
+    these hyper-parameters, adding it would not stack two weightings (see
+    :func:`check_double_weighting`). This
+    refines the class attribute ``balances_classes``, which describes the
+    defaults: ``FocalLoss`` weights classes with its default ``alpha=0.25`` but
+    not with ``alpha=None``, so ``criterion__alpha=None`` makes room for
+    ``pos_weight``.
+
+    Parameters
+    ----------
+    loss : str, loss class or loss instance
+        A registered name, a ``torch.nn.Module`` subclass or an instance of one.
+    params : dict or None, default=None
+        The user's constructor arguments; missing ones take the defaults.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skimb.losses import takes_automatic_pos_weight
+    >>> takes_automatic_pos_weight("bce"), takes_automatic_pos_weight("focal")
+    (True, False)
+    >>> takes_automatic_pos_weight("focal", {"alpha": None})
+    True
+    """
+    cls = _resolve(loss)
+    defaults = _defaults(cls)
+    if isinstance(cls, type) and issubclass(cls, MultiLabelLoss):
+        accepts = "pos_weight" in cls.statistics
+    else:  # a foreign loss, e.g. torch.nn.BCEWithLogitsLoss: its signature decides
+        accepts = "pos_weight" in defaults
+    if not accepts:
+        return False
+    merged = {**defaults, **(params or {}), "pos_weight": True}
+    return check_double_weighting(cls, merged) is None
+
+
 def check_double_weighting(
     loss: str | type[nn.Module] | nn.Module, params: dict[str, Any] | None = None
 ) -> str | None:
@@ -76,12 +127,7 @@ def check_double_weighting(
     >>> check_double_weighting("focal", {"pos_weight": [9.0, 3.0], "alpha": None}) is None
     True
     """
-    if isinstance(loss, str):
-        cls = get_loss(loss)
-    elif isinstance(loss, type):
-        cls = loss
-    else:
-        cls = type(loss)
+    cls = _resolve(loss)
     merged = {**_defaults(cls), **(params or {})}
     if merged.get("pos_weight") is None:
         return None
