@@ -1,0 +1,632 @@
+"""MultiLabelImbalancedClassifier: a skorch net for imbalanced multi-label data."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.utils import to_device
+
+from .diagnostics import check_pos_weight, class_counts, compute_pos_weight
+from .losses import MultiLabelLoss, get_loss
+from .modules import MLP
+
+__all__ = ["MultiLabelImbalancedClassifier"]
+
+_NOT_LOGITS = {"SigmoidBackward0": "a sigmoid", "SoftmaxBackward0": "a softmax"}
+
+
+class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
+    """A PyTorch multi-label classifier with the imbalance handled right by default.
+
+    A skorch :class:`~skorch.NeuralNet` that trains a torch module producing one
+    logit per label, with:
+
+    * ``pos_weight = n_neg / n_pos`` per label computed once from the full training
+      labels (clipped at ``max_pos_weight``; a label without positives gets the
+      clip value, never inf or NaN) and injected into the loss;
+    * logits into a numerically stable loss (never sigmoid followed by BCE);
+    * ``predict_proba`` returning one probability per label and ``predict``
+      applying ``threshold`` (a scalar or one value per label; learn them with
+      :class:`~skimb.ThresholdOptimizer`).
+
+    Everything of skorch keeps working: callbacks, ``history``, ``module__*`` /
+    ``optimizer__*`` / ``criterion__*`` routing, ``warm_start``, ``partial_fit``.
+
+    Parameters
+    ----------
+    module : torch module class, instance, or None, default=None
+        Maps a batch of X to logits of shape ``(n, n_labels)``. ``None`` builds
+        :class:`skimb.modules.MLP` at fit time from the number of features and
+        labels (set its sizes with ``module__hidden_units`` and
+        ``module__dropout``). A module class whose ``__init__`` takes
+        ``n_features`` / ``n_labels`` gets them filled in the same way. A module
+        that ends in a sigmoid (or softmax) is refused: the losses expect logits.
+    criterion : str, loss class or instance, default="bce"
+        A name from :func:`skimb.losses.available_losses`, a loss class (its
+        hyper-parameters routed as ``criterion__name=value``), or an instance used
+        as given. Classes that declare training statistics (see
+        :mod:`skimb.losses`) receive them computed from the full training labels.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+    lr : float, default=1e-3
+    max_epochs : int, default=20
+    batch_size : int, default=128
+    pos_weight : {"auto", "sqrt"}, array-like of shape (n_labels,) or None, default="auto"
+        Weight of each label's positive term. ``"auto"``: ``n_neg / n_pos`` clipped
+        at ``max_pos_weight``. ``"sqrt"``: its square root. ``None``: unweighted.
+        An array is used as given; values below 1 on rare labels trigger a
+        warning, since that is the inverted ratio ``n_pos / n_neg``. Losses that
+        re-weight classes themselves (``balances_classes``) get it only when it is
+        set explicitly (not ``"auto"``), with a warning about double weighting.
+    max_pos_weight : float or None, default=100.0
+        Upper clip of the automatic ratio.
+    threshold : float or array-like of shape (n_labels,), default=0.5
+        Probability at or above which ``predict`` says 1.
+    train_split : callable or None, default=None
+        ``None`` trains on all rows (no silent hold-out). Otherwise a skorch-style
+        split, e.g. :class:`skorch.dataset.ValidSplit`.
+    device : {"auto", "cpu", "cuda", ...}, default="auto"
+        ``"auto"`` uses CUDA when it is available, else the CPU. Fitted state
+        other than the module, criterion and optimizer is kept as NumPy, so a
+        model trained on a GPU loads on a CPU-only machine.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch shuffling (without changing
+        torch's global random state). Two fits with the same integer on the CPU
+        give identical ``predict_proba``.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` prints skorch's epoch table.
+    **kwargs
+        Any other :class:`skorch.NeuralNet` parameter (``callbacks``,
+        ``warm_start``, ``iterator_train__*``, ``optimizer__*``, ...).
+
+    Attributes
+    ----------
+    module_, criterion_, optimizer_, history_ :
+        The skorch components.
+    pos_weight_ : ndarray of shape (n_labels,) or None
+        The positive weight given to the loss (None when none was).
+    class_counts_ : ndarray of shape (n_labels,)
+        Positives per label in the training labels seen so far.
+    n_samples_seen_ : int
+        Training rows seen so far.
+    n_labels_ : int
+    classes_ : list of ndarray
+        ``array([0, 1])`` once per label (sklearn's multi-label convention).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had column names.
+    label_names_ : ndarray of str
+        Only when Y was a DataFrame.
+
+    Examples
+    --------
+    >>> from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
+    >>> X, Y = make_long_tail_multilabel(500, 10, 4, random_state=0)
+    >>> clf = MultiLabelImbalancedClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 4)
+    >>> clf.pos_weight_.round(1)
+    array([  2.3,  12.2,  49. , 100. ], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        module=None,
+        criterion="bce",
+        optimizer=torch.optim.AdamW,
+        lr: float = 1e-3,
+        max_epochs: int = 20,
+        batch_size: int = 128,
+        *,
+        pos_weight="auto",
+        max_pos_weight: float | None = 100.0,
+        threshold=0.5,
+        train_split=None,
+        device: str = "auto",
+        random_state=None,
+        verbose: int = 0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.pos_weight = pos_weight
+        self.max_pos_weight = max_pos_weight
+        self.threshold = threshold
+        self.random_state = random_state
+
+    _skimb_constraints: ClassVar[dict] = {
+        "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
+        "max_pos_weight": [Interval(Real, 0, None, closed="neither"), None],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
+        "random_state": ["random_state"],
+    }
+
+    def _check_skimb_params(self):
+        params = {k: getattr(self, k) for k in self._skimb_constraints}
+        validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
+
+    # ------------------------------------------------------------------ tags
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------- device handling
+    # ``device`` is a property: the parameter keeps what the user asked for
+    # ("auto" included), while skorch, which reads ``self.device`` to place
+    # tensors, gets the resolved device.
+    @property
+    def device(self):
+        requested = self.__dict__.get("_device_", "auto")
+        if isinstance(requested, str) and requested == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return requested
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["_device_"] = value
+
+    def _get_param_names(self):
+        return [*super()._get_param_names(), "device"]
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params["device"] = self.__dict__.get("_device_", "auto")
+        return params
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["device"] = self.device
+        return state
+
+    def __setstate__(self, state):
+        requested = state.get("_device_", "auto")
+        super().__setstate__(state)
+        # skorch mapped the saved device to one that exists here (cuda -> cpu).
+        checked = self.__dict__.pop("device")
+        auto = isinstance(requested, str) and requested == "auto"
+        self.__dict__["_device_"] = "auto" if auto else checked
+
+    # ------------------------------------------------------------ validation
+    def _check_X(self, X, *, reset: bool):
+        n = _num_samples(X)
+        if reset and n < 2:
+            raise ValueError(
+                f"X has {n} sample(s); training needs at least 2. Pass more rows to fit."
+            )
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=np.float32,
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+        )
+        if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
+            X = sp.csr_matrix(X)  # skorch's datasets know the matrix API, not sparray
+        values = X.data if sp.issparse(X) else X
+        if not np.isfinite(values).all():
+            if sp.issparse(X):
+                cols = np.unique(X.indices[~np.isfinite(X.data)])
+            else:
+                cols = np.flatnonzero(~np.isfinite(X).all(axis=0))
+            names = getattr(self, "feature_names_in_", None)
+            cols = [str(names[c]) for c in cols] if names is not None else cols.tolist()
+            raise ValueError(
+                f"X contains NaN or infinity in columns {cols[:20]}"
+                f"{' (and more)' if len(cols) > 20 else ''}. Impute or drop them first, "
+                "e.g. with sklearn.impute.SimpleImputer in a Pipeline."
+            )
+        return X
+
+    def _check_y(self, y, n_rows: int, *, reset: bool):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None; "
+                "pass the 0/1 label matrix of shape (n_samples, n_labels)."
+            )
+        names = None
+        if hasattr(y, "columns"):
+            names = np.asarray(y.columns, dtype=object).astype(str)
+        if sp.issparse(y):
+            y = y.toarray()
+        y = np.asarray(y)
+        if y.ndim != 2:
+            kind = type_of_target(y) if y.ndim == 1 else "unknown"
+            raise ValueError(
+                "Only binary classification is supported, one 0/1 column per label: y must "
+                "be a 2-D label matrix of shape (n_samples, n_labels); got a "
+                f"{y.ndim}-D target of type '{kind}' and shape {y.shape}. For one binary "
+                "label use y.reshape(-1, 1); for class indices use "
+                "sklearn.preprocessing.MultiLabelBinarizer."
+            )
+        if y.shape[0] != n_rows:
+            raise ValueError(
+                f"X has {n_rows} rows but y has {y.shape[0]}; they must have one row per "
+                "sample."
+            )
+        if y.dtype == object:
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    "y must hold only 0 and 1; it holds non-numeric values."
+                ) from None
+        bad = np.flatnonzero(((y != 0) & (y != 1)).any(axis=0))
+        if bad.size:
+            cols = names[bad].tolist() if names is not None else bad.tolist()
+            raise ValueError(
+                f"y has values other than 0 and 1 in columns {cols[:20]}. Each label "
+                "column must be a 0/1 indicator; binarise soft or count labels first "
+                "(e.g. y > 0)."
+            )
+        if not reset and y.shape[1] != self.n_labels_:
+            raise ValueError(
+                f"y has {y.shape[1]} labels but the classifier was fitted with "
+                f"{self.n_labels_}; pass the same label columns, or call fit to start over."
+            )
+        if reset:
+            self.n_labels_ = y.shape[1]
+            self.classes_ = [np.array([0, 1]) for _ in range(y.shape[1])]
+            if names is not None:
+                self.label_names_ = names
+            elif hasattr(self, "label_names_"):
+                del self.label_names_
+        return y.astype(np.float32)
+
+    def _check_fit_data(self, X, y, *, reset: bool):
+        if reset:
+            for attr in ("feature_names_in_", "n_features_in_"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
+        X = self._check_X(X, reset=reset)
+        y = self._check_y(y, X.shape[0], reset=reset)
+        return X, y
+
+    # ------------------------------------------------------------ statistics
+    def _update_statistics(self, y, *, reset: bool) -> bool:
+        """Count positives; return True when the loss statistics changed."""
+        counts = class_counts(y)
+        if reset:
+            self.class_counts_, self.n_samples_seen_ = counts, int(y.shape[0])
+        else:
+            self.class_counts_ = self.class_counts_ + counts
+            self.n_samples_seen_ += int(y.shape[0])
+        return True
+
+    def _criterion_class(self):
+        criterion = self.criterion
+        if isinstance(criterion, str):
+            return get_loss(criterion)
+        if isinstance(criterion, torch.nn.Module):
+            return type(criterion)
+        return criterion
+
+    def _criterion_accepts(self, cls, name: str) -> bool:
+        if isinstance(cls, type) and issubclass(cls, MultiLabelLoss):
+            return name in cls.statistics
+        try:
+            return name in inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def _pos_weight_for_loss(self, cls, user_params):
+        """The pos_weight to inject into the loss, or None."""
+        if self.pos_weight is None or "pos_weight" in user_params:
+            return None
+        if not self._criterion_accepts(cls, "pos_weight"):
+            if not (isinstance(self.pos_weight, str) and self.pos_weight == "auto"):
+                warnings.warn(
+                    f"pos_weight={self.pos_weight!r} is ignored: the loss "
+                    f"{getattr(cls, '__name__', cls)} takes no pos_weight.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            return None
+        explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
+        balances = getattr(cls, "balances_classes", False)
+        if balances and not explicit:
+            return None
+        if isinstance(self.pos_weight, str):
+            if self.pos_weight not in ("auto", "sqrt"):
+                raise ValueError(
+                    f"pos_weight must be 'auto', 'sqrt', None or an array of one weight per "
+                    f"label; got {self.pos_weight!r}."
+                )
+            w = compute_pos_weight(
+                self.class_counts_, self.n_samples_seen_, self.pos_weight, self.max_pos_weight
+            )
+        else:
+            w = check_pos_weight(
+                self.pos_weight,
+                self.class_counts_,
+                self.n_samples_seen_,
+                getattr(self, "label_names_", None),
+            )
+        if balances:
+            warnings.warn(
+                f"The loss {cls.__name__} already re-weights classes; adding pos_weight on "
+                "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
+                "the loss weight classes alone.",
+                UserWarning,
+                stacklevel=4,
+            )
+        if "weight" in user_params:
+            warnings.warn(
+                "Both pos_weight and criterion__weight are set: the two weightings stack "
+                "(double weighting), a classic cause of a model that predicts all zeros. "
+                "Keep one of them.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return w
+
+    def initialize_criterion(self):
+        """Build the loss with the training statistics it declares.
+
+        ``pos_weight``, ``class_counts`` and ``n_samples`` come from the full
+        training labels (never from a batch); the user's ``criterion__*``
+        parameters take precedence. An instance given as ``criterion`` is used as
+        is.
+        """
+        user_params = self.get_params_for("criterion")
+        criterion = self.criterion
+        if isinstance(criterion, torch.nn.Module) and not user_params:
+            self.pos_weight_ = None
+            self.criterion_ = criterion
+            return self
+        if not hasattr(self, "class_counts_"):
+            raise ValueError(
+                "The criterion needs the training labels' statistics; call fit(X, y) "
+                "instead of initialize()."
+            )
+        cls = self._criterion_class()
+        kwargs = {}
+        w = self._pos_weight_for_loss(cls, user_params)
+        if w is not None:
+            is_ours = isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
+            kwargs["pos_weight"] = w if is_ours else torch.as_tensor(w)
+        self.pos_weight_ = w
+        if self._criterion_accepts(cls, "class_counts"):
+            kwargs["class_counts"] = self.class_counts_.copy()
+        if self._criterion_accepts(cls, "n_samples"):
+            kwargs["n_samples"] = self.n_samples_seen_
+        kwargs.update(user_params)
+        self.criterion_ = cls(**kwargs)
+        return self
+
+    def initialize_module(self):
+        """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
+        kwargs = self.get_params_for("module")
+        module = MLP if self.module is None else self.module
+        if not isinstance(module, torch.nn.Module):
+            if not hasattr(self, "n_labels_"):
+                raise ValueError(
+                    "The module's size comes from the data; call fit(X, y) instead of "
+                    "initialize()."
+                )
+            try:
+                accepted = inspect.signature(module).parameters
+            except (TypeError, ValueError):
+                accepted = {}
+            if "n_features" in accepted:
+                kwargs.setdefault("n_features", self.n_features_in_)
+            if "n_labels" in accepted:
+                kwargs.setdefault("n_labels", self.n_labels_)
+        self.module_ = self.initialized_instance(module, kwargs)
+        return self
+
+    def get_params_for(self, prefix):
+        params = super().get_params_for(prefix)
+        if prefix == "iterator_train":
+            params.setdefault("shuffle", True)
+        return params
+
+    def _check_module_output(self, X):
+        """Fail early, in words, when the module's output is not logits of the right shape."""
+        rows = X[:2]
+        if sp.issparse(rows):
+            rows = rows.toarray()
+        training = self.module_.training
+        self.module_.eval()
+        try:
+            with torch.enable_grad():
+                out = self.infer(torch.as_tensor(rows))
+        except Exception as exc:
+            raise ValueError(
+                f"The module failed on a batch of X with {rows.shape[1]} features: "
+                f"{type(exc).__name__}: {exc}. Check that its input size matches X."
+            ) from exc
+        finally:
+            self.module_.train(training)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        kind = _NOT_LOGITS.get(type(out.grad_fn).__name__) if out.grad_fn else None
+        if kind:
+            raise ValueError(
+                f"The module ends in {kind}, but skimb's losses expect raw logits: "
+                "sigmoid followed by a log in the loss loses precision (log(sigmoid(z)) "
+                "rounds to log(0) for confident mistakes, and the gradient of a badly wrong "
+                "positive vanishes), which is how a model ends up predicting all zeros. "
+                "Remove the final sigmoid; the loss applies it in a stable form and "
+                "predict_proba applies it to the outputs."
+            )
+        if out.ndim != 2 or out.shape[1] != self.n_labels_:
+            raise ValueError(
+                f"The module outputs shape {tuple(out.shape)} for {rows.shape[0]} rows, but y "
+                f"has {self.n_labels_} labels; its output must be (n_rows, {self.n_labels_})."
+            )
+
+    # --------------------------------------------------------------- seeding
+    @contextlib.contextmanager
+    def _seeded(self, offset: int = 0):
+        if self.random_state is None:
+            yield
+            return
+        seed = self.random_state
+        if not isinstance(seed, Integral):
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed((int(seed) + offset) % (2**63))
+            yield
+
+    # -------------------------------------------------------------- training
+    def fit(self, X, y, **fit_params):
+        """Fit the module on X and the 0/1 label matrix y.
+
+        The class statistics (``class_counts_``, ``pos_weight_``) come from all of
+        ``y`` before any internal train/validation split.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like or sparse matrix of shape (n_samples, n_labels), values in {0, 1}
+        **fit_params : dict
+            Passed to skorch (the module's ``forward`` and ``train_split``).
+
+        Returns
+        -------
+        self
+        """
+        self._check_skimb_params()
+        X, y = self._check_fit_data(X, y, reset=True)
+        self._update_statistics(y, reset=True)
+        with self._seeded():
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            else:
+                self._initialize_criterion()
+            self._check_module_output(X)
+            super().partial_fit(X, y, _routing_method="fit", **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Continue training on a new batch of rows.
+
+        ``class_counts_`` and ``n_samples_seen_`` accumulate over the calls, and the
+        loss is rebuilt from the cumulative statistics, so ``pos_weight_`` (when
+        ``"auto"`` or ``"sqrt"``) tracks the ratio of all rows seen so far. A loss
+        with trainable parameters is kept as it is instead.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_labels)
+        classes : ignored
+            Present for scikit-learn compatibility.
+        **fit_params : dict
+
+        Returns
+        -------
+        self
+        """
+        self._check_skimb_params()
+        first = not self.initialized_
+        X, y = self._check_fit_data(X, y, reset=first)
+        self._update_statistics(y, reset=first)
+        offset = 0 if first else self.n_samples_seen_
+        with self._seeded(offset):
+            if first:
+                self.initialize()
+            elif not any(p.requires_grad for p in self.criterion_.parameters()):
+                self.initialize_criterion()
+                self.criterion_ = to_device(self.criterion_, self.device)
+            self._check_module_output(X)
+            super().partial_fit(X, y, **fit_params)
+        return self
+
+    # ------------------------------------------------------------ prediction
+    def _get_predict_nonlinearity(self):
+        if self.predict_nonlinearity == "auto":
+            return torch.sigmoid
+        return super()._get_predict_nonlinearity()
+
+    def predict_proba(self, X):
+        """Probability of each label, ``sigmoid(logit)``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels), float32
+        """
+        check_is_fitted(self, "n_labels_")
+        X = self._check_X(X, reset=False)
+        proba = super().predict_proba(X)
+        if proba.ndim != 2 or proba.shape[1] != self.n_labels_:
+            raise ValueError(
+                f"The module produced an output of shape {proba.shape}, but the classifier "
+                f"was fitted with {self.n_labels_} labels."
+            )
+        return proba.astype(np.float32, copy=False)
+
+    def _thresholds(self) -> np.ndarray:
+        t = np.asarray(self.threshold, dtype=np.float64)
+        if t.ndim == 0:
+            t = np.full(self.n_labels_, float(t))
+        if t.shape != (self.n_labels_,):
+            raise ValueError(
+                f"threshold has {t.size} values but the classifier has {self.n_labels_} "
+                "labels; give a scalar or one threshold per label."
+            )
+        return t
+
+    def predict(self, X):
+        """0/1 predictions: 1 where the probability is at least ``threshold``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_labels), int64
+        """
+        check_is_fitted(self, "n_labels_")
+        thresholds = self._thresholds()
+        return (self.predict_proba(X) >= thresholds).astype(np.int64)
+
+    def decision_function(self, X):
+        """Raw logits of the module, shape ``(n_samples, n_labels)``, float32."""
+        check_is_fitted(self, "n_labels_")
+        X = self._check_X(X, reset=False)
+        return self.forward(X, training=False, device="cpu").numpy().astype(np.float32)
+

@@ -1,0 +1,59 @@
+"""The default torch module: a multi-layer perceptron that outputs logits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+__all__ = ["MLP"]
+
+
+class MLP(nn.Module):
+    """A multi-layer perceptron mapping features to one logit per label.
+
+    ``Linear -> ReLU -> Dropout`` blocks followed by a final ``Linear`` layer with
+    no activation: the output is logits, as skimb's losses expect (the sigmoid is
+    applied inside the loss, in its numerically stable log-sigmoid form, and by
+    ``predict_proba``).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features. :class:`~skimb.MultiLabelImbalancedClassifier`
+        fills it in from the training data.
+    n_labels : int
+        Number of outputs (labels), filled in the same way.
+    hidden_units : sequence of int, default=(256,)
+        Width of each hidden layer; ``()`` gives a linear model.
+    dropout : float, default=0.2
+        Dropout probability after each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skimb.modules import MLP
+    >>> MLP(n_features=8, n_labels=3, hidden_units=(16, 16))(torch.zeros(5, 8)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_labels: int,
+        hidden_units: Sequence[int] = (256,),
+        dropout: float = 0.2,
+    ):
+        super().__init__()
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        layers: list[nn.Module] = []
+        width = n_features
+        for units in hidden_units:
+            layers += [nn.Linear(width, units), nn.ReLU(), nn.Dropout(dropout)]
+            width = units
+        layers.append(nn.Linear(width, n_labels))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)

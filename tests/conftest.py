@@ -1,0 +1,7 @@
+"""Test-wide settings."""
+
+import torch
+
+# The suite runs as two pytest-xdist workers on two cores: one torch thread per
+# worker avoids oversubscription, which makes small-batch training many times slower.
+torch.set_num_threads(1)
