@@ -28,7 +28,7 @@ def register_loss(name: str, cls: type[nn.Module], *, overwrite: bool = False) -
     >>> from skimb.losses import BCELoss, register_loss, get_loss
     >>> class MyLoss(BCELoss):
     ...     pass
-    >>> register_loss("my_loss", MyLoss)
+    >>> register_loss("my_loss", MyLoss, overwrite=True)  # overwrite: re-runnable example
     >>> get_loss("my_loss") is MyLoss
     True
     """
