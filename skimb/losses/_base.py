@@ -215,6 +215,13 @@ def bce_terms(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return -F.logsigmoid(z), -F.logsigmoid(-z)
 
 
+def focal_terms(z: torch.Tensor, gamma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(-(1 - p)^gamma log p, -p^gamma log(1 - p))``: the focal loss of a positive
+    and of a negative, without alpha (cross-entropy when ``gamma = 0``)."""
+    log_p, log_q = F.logsigmoid(z), F.logsigmoid(-z)
+    return -log_p * focusing(log_q, gamma), -log_q * focusing(log_p, gamma)
+
+
 def check_real(value, name: str, low: float | None = None, high: float | None = None,
                *, low_open: bool = False, high_open: bool = False) -> float:
     """Check a real hyper-parameter; the error says the allowed range."""

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ._base import MultiLabelLoss, bce_terms, check_real, focusing, safe_pow
+from ._base import MultiLabelLoss, bce_terms, check_real, focal_terms, focusing, safe_pow
 from ._weighting import warn_double_weighting
 
 
@@ -79,9 +79,7 @@ class FocalLoss(MultiLabelLoss):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
-        log_p, log_q = F.logsigmoid(z), F.logsigmoid(-z)
-        pos = -log_p * focusing(log_q, self.gamma)
-        neg = -log_q * focusing(log_p, self.gamma)
+        pos, neg = focal_terms(z, self.gamma)
         if self.alpha is not None:
             pos, neg = self.alpha * pos, (1 - self.alpha) * neg
         return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)

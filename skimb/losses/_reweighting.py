@@ -14,6 +14,7 @@ from ._base import (
     check_counts,
     check_n_samples,
     check_real,
+    focal_terms,
     focusing,
     prior_logits,
 )
@@ -97,9 +98,7 @@ class ClassBalancedLoss(MultiLabelLoss):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
-        log_p, log_q = F.logsigmoid(z), F.logsigmoid(-z)
-        pos = -log_p * focusing(log_q, self.gamma)
-        neg = -log_q * focusing(log_p, self.gamma)
+        pos, neg = focal_terms(z, self.gamma)
         loss = y * self._weight_positives(pos) + (1 - y) * neg
         return self._reduce(loss * self._per_label("class_weights", z))
 
