@@ -22,21 +22,26 @@ passes ``pos_weight`` to such a loss explicitly gets a
 :func:`takes_automatic_pos_weight` refines ``balances_classes`` for given
 hyper-parameters (focal with ``alpha=None`` weights no classes itself).
 
-==========================  =============================  ==========================
-name                        class                          statistics
-==========================  =============================  ==========================
-``bce``                     :class:`BCELoss`               pos_weight
-``focal``                   :class:`FocalLoss`             pos_weight (explicit only)
-``asymmetric``              :class:`AsymmetricLoss`        pos_weight (explicit only)
-``class_balanced``          :class:`ClassBalancedLoss`     class_counts
-``distribution_balanced``   :class:`DistributionBalancedLoss`  class_counts, n_samples
-``logit_adjusted``          :class:`LogitAdjustedLoss`     class_counts, n_samples
-``ldam``                    :class:`LDAMLoss`              class_counts
-``f1_weighted``             :class:`F1WeightedLoss`        pos_weight (explicit only)
-``soft_f1``                 :class:`SoftF1Loss`            none
-``zlpr``                    :class:`ZLPRLoss`              none
-``two_way``                 :class:`TwoWayLoss`            none
-==========================  =============================  ==========================
+=========================  =================================  ====================================
+name                       class                              statistics
+=========================  =================================  ====================================
+``bce``                    :class:`BCELoss`                   pos_weight
+``focal``                  :class:`FocalLoss`                 pos_weight*
+``asymmetric``             :class:`AsymmetricLoss`            pos_weight*
+``class_balanced``         :class:`ClassBalancedLoss`         class_counts, pos_weight*
+``distribution_balanced``  :class:`DistributionBalancedLoss`  class_counts, n_samples, pos_weight*
+``logit_adjusted``         :class:`LogitAdjustedLoss`         class_counts, n_samples, pos_weight*
+``ldam``                   :class:`LDAMLoss`                  class_counts, pos_weight*
+``f1_weighted``            :class:`F1WeightedLoss`            pos_weight*
+``soft_f1``                :class:`SoftF1Loss`                (none)
+``zlpr``                   :class:`ZLPRLoss`                  (none)
+``two_way``                :class:`TwoWayLoss`                (none)
+=========================  =================================  ====================================
+
+``pos_weight*``: with the default hyper-parameters the loss weights classes
+itself, so it gets ``pos_weight`` only when the user passes one (and a
+:class:`DoubleWeightingWarning`), or when its hyper-parameters switch its own
+weighting off (``takes_automatic_pos_weight``, e.g. focal with ``alpha=None``).
 
 Losses with ``batch_coupled = True`` (``f1_weighted``, ``soft_f1``, ``two_way``)
 compute their loss from the whole batch, so they do not decompose per row.
