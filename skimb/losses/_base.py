@@ -119,11 +119,11 @@ class MultiLabelLoss(nn.Module):
             )
         return value.to(device=like.device, dtype=like.dtype)
 
-    def _weight_positives(self, pos: torch.Tensor) -> torch.Tensor:
-        """Multiply the positive term by ``pos_weight`` when the loss has one."""
-        if getattr(self, "pos_weight", None) is None:
-            return pos
-        return pos * self._per_label("pos_weight", pos)
+    def _combine(self, y: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        """Element losses: ``pos`` (times ``pos_weight``, if any) where y = 1, ``neg`` where 0."""
+        if getattr(self, "pos_weight", None) is not None:
+            pos = pos * self._per_label("pos_weight", pos)
+        return y * pos + (1 - y) * neg
 
 
 # -- statistics ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ._base import MultiLabelLoss, bce_terms
+from ._weighting import register_pos_weight
 
 
 class BCELoss(MultiLabelLoss):
@@ -42,9 +43,9 @@ class BCELoss(MultiLabelLoss):
 
     def __init__(self, pos_weight=None, reduction: str = "mean"):
         super().__init__(reduction)
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
+        register_pos_weight(self, pos_weight)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
         pos, neg = bce_terms(z)
-        return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)
+        return self._reduce(self._combine(y, pos, neg))

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from ._base import MultiLabelLoss, bce_terms, check_real
-from ._weighting import warn_double_weighting
+from ._weighting import register_pos_weight
 
 
 def _soft_f1_per_label(p: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
@@ -72,8 +72,7 @@ class F1WeightedLoss(MultiLabelLoss):
 
     def __init__(self, pos_weight=None, reduction: str = "mean"):
         super().__init__(reduction)
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight})
+        register_pos_weight(self, pos_weight)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -83,7 +82,7 @@ class F1WeightedLoss(MultiLabelLoss):
         z, y = self._prepare(logits, targets)
         half_f1 = _soft_f1_per_label(torch.sigmoid(z.detach()), y, 0.0) / 2
         pos, neg = bce_terms(z)
-        loss = (1 - half_f1) * y * self._weight_positives(pos) + half_f1 * (1 - y) * neg
+        loss = self._combine(y, (1 - half_f1) * pos, half_f1 * neg)
         return self._reduce(loss)
 
 

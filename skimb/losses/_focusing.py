@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ._base import MultiLabelLoss, bce_terms, check_real, focal_terms, focusing, safe_pow
-from ._weighting import warn_double_weighting
+from ._weighting import register_pos_weight
 
 
 class FocalLoss(MultiLabelLoss):
@@ -67,8 +67,7 @@ class FocalLoss(MultiLabelLoss):
         super().__init__(reduction)
         self.gamma = check_real(gamma, "gamma", 0)
         self.alpha = None if alpha is None else check_real(alpha, "alpha", 0, 1)
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight, "alpha": alpha})
+        register_pos_weight(self, pos_weight, alpha=alpha)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -82,7 +81,7 @@ class FocalLoss(MultiLabelLoss):
         pos, neg = focal_terms(z, self.gamma)
         if self.alpha is not None:
             pos, neg = self.alpha * pos, (1 - self.alpha) * neg
-        return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)
+        return self._reduce(self._combine(y, pos, neg))
 
 
 class AsymmetricLoss(MultiLabelLoss):
@@ -148,11 +147,8 @@ class AsymmetricLoss(MultiLabelLoss):
         self.gamma_pos = check_real(gamma_pos, "gamma_pos", 0)
         self.gamma_neg = check_real(gamma_neg, "gamma_neg", 0)
         self.clip = check_real(clip, "clip", 0, 1, high_open=True)
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(
-            type(self),
-            {"pos_weight": pos_weight, "gamma_pos": gamma_pos, "gamma_neg": gamma_neg,
-             "clip": clip},
+        register_pos_weight(
+            self, pos_weight, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip
         )
 
     @classmethod
@@ -175,4 +171,4 @@ class AsymmetricLoss(MultiLabelLoss):
             neg = neg * safe_pow(p_m, self.gamma_neg)
         else:
             neg = neg_plain * focusing(F.logsigmoid(z), self.gamma_neg)
-        return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)
+        return self._reduce(self._combine(y, pos, neg))

@@ -16,7 +16,7 @@ from ._base import (
     check_real,
     prior_logits,
 )
-from ._weighting import warn_double_weighting
+from ._weighting import register_pos_weight
 
 
 class LogitAdjustedLoss(MultiLabelLoss):
@@ -84,8 +84,7 @@ class LogitAdjustedLoss(MultiLabelLoss):
         self.register_buffer(
             "prior_logits", self._as_buffer(prior_logits(counts, n_samples), "prior_logits")
         )
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight, "tau": tau})
+        register_pos_weight(self, pos_weight, tau=tau)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -96,7 +95,7 @@ class LogitAdjustedLoss(MultiLabelLoss):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
         pos, neg = bce_terms(z + self.tau * self._per_label("prior_logits", z))
-        return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)
+        return self._reduce(self._combine(y, pos, neg))
 
 
 class LDAMLoss(MultiLabelLoss):
@@ -157,8 +156,7 @@ class LDAMLoss(MultiLabelLoss):
         quarter = np.maximum(counts, 1.0) ** -0.25
         margins = self.max_margin * quarter / quarter.max()
         self.register_buffer("margins", self._as_buffer(margins, "margins"))
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight, "max_margin": max_margin})
+        register_pos_weight(self, pos_weight, max_margin=max_margin)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -172,4 +170,4 @@ class LDAMLoss(MultiLabelLoss):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
         pos, neg = bce_terms(self.scale * (z - self._per_label("margins", z) * y))
-        return self._reduce(y * self._weight_positives(pos) + (1 - y) * neg)
+        return self._reduce(self._combine(y, pos, neg))

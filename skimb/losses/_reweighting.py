@@ -18,7 +18,7 @@ from ._base import (
     focusing,
     prior_logits,
 )
-from ._weighting import warn_double_weighting
+from ._weighting import register_pos_weight
 
 
 class ClassBalancedLoss(MultiLabelLoss):
@@ -87,8 +87,7 @@ class ClassBalancedLoss(MultiLabelLoss):
         weights = 1.0 / effective
         weights *= weights.size / weights.sum()
         self.register_buffer("class_weights", self._as_buffer(weights, "class_weights"))
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight, "beta": beta})
+        register_pos_weight(self, pos_weight, beta=beta)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -99,7 +98,7 @@ class ClassBalancedLoss(MultiLabelLoss):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         z, y = self._prepare(logits, targets)
         pos, neg = focal_terms(z, self.gamma)
-        loss = y * self._weight_positives(pos) + (1 - y) * neg
+        loss = self._combine(y, pos, neg)
         return self._reduce(loss * self._per_label("class_weights", z))
 
 
@@ -193,8 +192,7 @@ class DistributionBalancedLoss(MultiLabelLoss):
         self.register_buffer(
             "prior_logits", self._as_buffer(prior_logits(counts, n_samples), "prior_logits")
         )
-        self.register_buffer("pos_weight", self._as_buffer(pos_weight, "pos_weight"))
-        warn_double_weighting(type(self), {"pos_weight": pos_weight})
+        register_pos_weight(self, pos_weight)
 
     @classmethod
     def own_weighting(cls, params: dict[str, Any]) -> str | None:
@@ -216,5 +214,5 @@ class DistributionBalancedLoss(MultiLabelLoss):
         pos = -F.logsigmoid(shifted) * focusing(F.logsigmoid(-shifted), self.gamma)
         scaled = self.neg_scale * shifted
         neg = -F.logsigmoid(-scaled) * focusing(F.logsigmoid(scaled), self.gamma)
-        loss = y * self._weight_positives(pos) + (1 - y) * neg / self.neg_scale
+        loss = self._combine(y, pos, neg / self.neg_scale)
         return self._reduce(weights * loss)

@@ -149,8 +149,10 @@ def check_double_weighting(
     )
 
 
-def warn_double_weighting(cls: type[nn.Module], params: dict[str, Any]) -> None:
-    """Emit a :class:`DoubleWeightingWarning` when :func:`check_double_weighting` finds one."""
-    message = check_double_weighting(cls, params)
+def register_pos_weight(loss: MultiLabelLoss, pos_weight, **params: Any) -> None:
+    """Store ``pos_weight`` as a buffer of ``loss``; warn if it stacks on the loss's own
+    weighting (described by ``params``, its active hyper-parameters)."""
+    loss.register_buffer("pos_weight", loss._as_buffer(pos_weight, "pos_weight"))
+    message = check_double_weighting(type(loss), {**params, "pos_weight": pos_weight})
     if message is not None:
         warnings.warn(message, DoubleWeightingWarning, stacklevel=3)
