@@ -7,7 +7,11 @@ from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
 from skimb import find_thresholds
-from skimb._search import find_micro_thresholds, find_shared_threshold
+from skimb._search import (
+    find_fold_mean_thresholds,
+    find_micro_thresholds,
+    find_shared_threshold,
+)
 from skimb.objectives import confusion_counts, make_objective
 
 OBJECTIVE_CASES = [
@@ -222,3 +226,77 @@ def test_pooled_searches_refuse_per_label_parameters():
 def test_input_errors_say_what_is_wrong(y, s, kwargs, message):
     with pytest.raises(ValueError, match=message):
         find_thresholds(np.array(y), np.array(s), **kwargs)
+
+
+def fold_mean_value(y, predicted, folds, obj, sample_weight=None):
+    """Mean over folds (with any weight) of each fold's objective of the predictions."""
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    per_fold = [
+        obj(*confusion_counts(y[folds == f], predicted[folds == f], w[folds == f]))
+        for f in np.unique(folds)
+        if w[folds == f].sum() > 0
+    ]
+    per_fold = [v for v in per_fold if not np.isnan(v)]
+    value = np.mean(per_fold) if per_fold else np.nan
+    return value if obj.greater_is_better else -value
+
+
+def fold_mean_brute_force(y, s, folds, objective, sample_weight=None, **params):
+    """Every cut of the pooled scores and its mean fold objective (larger is better)."""
+    obj = make_objective(objective, **params)
+    cuts = np.concatenate([np.unique(s), [np.inf]])
+    values = np.array([fold_mean_value(y, s >= c, folds, obj, sample_weight) for c in cuts])
+    values[np.isnan(values)] = -np.inf
+    return cuts, values
+
+
+def test_fold_mean_and_pooled_searches_differ_on_a_hand_made_case():
+    # fold 0 holds five rows, fold 1 three: the mean of the two folds' F1 weighs
+    # fold 1's rows more than pooling does, and moves the best cut
+    y = np.array([1, 1, 1, 0, 1, 1, 0, 0])
+    s = np.array([0.8, 0.2, 0.9, 0.5, 0.3, 0.6, 0.4, 0.1])
+    folds = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    cuts, mean_values = fold_mean_brute_force(y, s, folds, "f1")
+    pooled_values = [f1_score(y, s >= c, zero_division=0) for c in cuts]
+    best_mean = cuts[len(cuts) - 1 - np.argmax(mean_values[::-1])]  # ties: highest cut
+    best_pooled = cuts[len(cuts) - 1 - np.argmax(pooled_values[::-1])]
+    assert (best_mean, best_pooled) == (0.6, 0.2)  # the lowest score predicted positive
+    t_mean, v_mean = find_fold_mean_thresholds(y, s, folds)
+    t_pooled, v_pooled = find_thresholds(y, s)
+    assert t_mean == pytest.approx(0.55) and t_pooled == pytest.approx(0.15)  # midpoints
+    assert v_mean == pytest.approx(mean_values.max())
+    assert v_pooled == pytest.approx(max(pooled_values))
+    # a single fold is the pooled search
+    t_one, v_one = find_fold_mean_thresholds(y, s, np.zeros(8))
+    assert (t_one, v_one) == (t_pooled, pytest.approx(v_pooled))
+
+
+@pytest.mark.parametrize(("objective", "params"), OBJECTIVE_CASES)
+@settings(max_examples=25, deadline=None)
+@given(data=score_arrays, n_folds=st.integers(1, 4), weighted=st.booleans())
+def test_fold_mean_search_equals_brute_force(objective, params, data, n_folds, weighted):
+    n, y, s, scale, nonneg = data
+    y = np.array(y).reshape(n, 3)
+    s = np.array(s, dtype=float).reshape(n, 3) * scale
+    if nonneg:
+        s = np.abs(s)
+    folds = np.arange(n) % n_folds
+    w = np.random.default_rng(n).integers(0, 3, n).astype(float) if weighted else None
+    t, v = find_fold_mean_thresholds(y, s, folds, objective=objective, sample_weight=w, **params)
+    obj = make_objective(objective, **params)
+    for c in range(3):
+        _, values = fold_mean_brute_force(y[:, c], s[:, c], folds, objective, w, **params)
+        if np.isneginf(values.max()):
+            assert np.isnan(v[c])
+            continue
+        best = values.max()
+        # the threshold returned reaches the best mean, and the value says so
+        reached = fold_mean_value(y[:, c], s[:, c] >= t[c], folds, obj, w)
+        sign = 1 if obj.greater_is_better else -1
+        np.testing.assert_allclose(sign * v[c], best, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(reached, best, rtol=1e-12, atol=1e-12)
+
+
+def test_fold_mean_search_input_errors():
+    with pytest.raises(ValueError, match=r"folds must have shape \(3,\)"):
+        find_fold_mean_thresholds([1, 0, 1], [0.2, 0.3, 0.4], [0, 1])

@@ -25,7 +25,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from skimb import ThresholdOptimizer, find_thresholds, make_long_tail_multilabel
-from skimb._search import find_micro_thresholds
+from skimb._search import find_fold_mean_thresholds, find_micro_thresholds
 from skimb.objectives import evaluate_thresholds
 
 
@@ -144,6 +144,62 @@ def test_pooled_out_of_fold_search_is_exact(data):
     np.testing.assert_allclose(model.cv_results_["mean_threshold"], folds.mean(axis=0))
     np.testing.assert_allclose(model.cv_results_["std_threshold"], folds.std(axis=0))
     assert np.all(model.cv_results_["n_positives"].sum(axis=0) == Y.sum(axis=0))
+
+
+def test_cv_aggregate_mean_scores_each_fold_on_its_own():
+    # one label, two folds of 5 and 3 rows: the best cut of the pooled counts
+    # and the best cut of the mean of the two folds' F1 differ
+    y = np.array([[1], [1], [1], [0], [1], [1], [0], [0]])
+    s = np.array([[0.8], [0.2], [0.9], [0.5], [0.3], [0.6], [0.4], [0.1]])
+    folds = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    cv = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in (0, 1)]
+    cuts = np.concatenate([np.unique(s), [np.inf]])
+
+    def mean_f1(predicted):
+        return np.mean([f1_score(y[folds == f], predicted[folds == f]) for f in (0, 1)])
+
+    by_mean = [mean_f1(s >= c) for c in cuts]
+    by_pool = [f1_score(y, s >= c) for c in cuts]
+    common = {"cv": cv, "fallback": None}
+    pooled = ThresholdOptimizer(ColumnScores(), **common).fit(s, y)
+    mean = ThresholdOptimizer(ColumnScores(), cv_aggregate="mean", **common).fit(s, y)
+    # brute force over every cut: 0.2 (pooled) and 0.6 (mean) are the lowest
+    # scores predicted positive; the thresholds are the midpoints below them
+    assert cuts[np.argmax(by_pool)] == 0.2 and cuts[np.argmax(by_mean)] == 0.6
+    np.testing.assert_allclose(pooled.thresholds_, [0.15])
+    np.testing.assert_allclose(mean.thresholds_, [0.55])
+    np.testing.assert_allclose(pooled.best_scores_, [max(by_pool)])
+    np.testing.assert_allclose(mean.best_scores_, [max(by_mean)])
+    assert mean.best_score_ == pytest.approx(max(by_mean))
+    # a single validation split: both aggregations are the same search
+    one = ThresholdOptimizer(ColumnScores(), cv=[cv[0]], refit=True, fallback=None)
+    np.testing.assert_array_equal(
+        one.fit(s, y).thresholds_,
+        clone(one).set_params(cv_aggregate="mean").fit(s, y).thresholds_,
+    )
+
+
+def test_cv_aggregate_mean_with_guards_and_strategies(data):
+    _, Y = data
+    rng = np.random.default_rng(2)
+    S = np.clip(0.3 * Y + rng.random(Y.shape), 0, 1)
+    S[:, 4] = rng.random(len(S)) * 0.05  # a label the model has not learned
+    folds = np.arange(len(S)) // 100
+    common = {"cv": KFold(4), "cv_aggregate": "mean"}
+    model = ThresholdOptimizer(ColumnScores(), fallback=None, **common).fit(S, Y)
+    expected, values = find_fold_mean_thresholds(Y, S, folds)
+    np.testing.assert_array_equal(model.thresholds_, expected)
+    np.testing.assert_allclose(model.best_scores_, values)
+    # the guards read the mean fold objective: the noise label falls below min_score
+    guarded = ThresholdOptimizer(ColumnScores(), min_score=0.3, **common).fit(S, Y)
+    assert guarded.fallback_labels_.get(4) == "low_score"
+    assert guarded.thresholds_[4] == 0.5
+    keep = [c for c in range(5) if c not in guarded.fallback_labels_]
+    np.testing.assert_array_equal(guarded.thresholds_[keep], expected[keep])
+    shared = ThresholdOptimizer(ColumnScores(), strategy="shared", **common).fit(S, Y)
+    per_fold = [f1_score(Y[folds == f], S[folds == f] >= shared.thresholds_, average="micro")
+                for f in range(4)]
+    assert shared.best_score_ == pytest.approx(np.mean(per_fold))
 
 
 def test_strategies(data):
@@ -383,6 +439,11 @@ def test_per_label_floor_objective(data):
             None, ValueError, "has no predict_proba",
         ),
         ({"estimator": StandardScaler()}, None, ValueError, "neither predict_proba nor"),
+        ({"cv_aggregate": "median"}, None, InvalidParameterError, "'cv_aggregate' parameter"),
+        (
+            {"strategy": "micro", "cv_aggregate": "mean"},
+            None, ValueError, "cv_aggregate='mean' needs strategy='per_label' or 'shared'",
+        ),
     ],
 )
 def test_validation_errors(data, params, fit_y, error, message):
