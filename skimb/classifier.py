@@ -24,7 +24,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.dataset import unpack_data
-from skorch.utils import is_dataset, to_device, to_tensor
+from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
@@ -837,5 +837,5 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """Raw logits of the module, shape ``(n_samples, n_labels)``, float32."""
         check_is_fitted(self, "n_labels_")
         X = self._check_X_or_dataset(X)
-        return self.forward(X, training=False, device="cpu").numpy().astype(np.float32)
+        return to_numpy(self.forward(X, training=False, device="cpu")).astype(np.float32)
 
