@@ -290,7 +290,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
             X = sp.csr_matrix(X)  # skorch's datasets know the matrix API, not sparray
         values = X.data if sp.issparse(X) else X
-        if not np.isfinite(values).all():
+        # A float64 sum of float32 values cannot overflow: it is finite exactly when
+        # every value is, and needs no temporary of X's size.
+        if not np.isfinite(values.sum(dtype=np.float64)):
             if sp.issparse(X):
                 cols = np.unique(X.indices[~np.isfinite(X.data)])
             else:
@@ -337,7 +339,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 raise ValueError(
                     "y must hold only 0 and 1; it holds non-numeric values."
                 ) from None
-        bad = np.flatnonzero(((y != 0) & (y != 1)).any(axis=0))
+        not_01 = y != 0
+        not_01 &= y != 1
+        bad = np.flatnonzero(not_01.any(axis=0))
+        del not_01
         if bad.size:
             cols = names[bad].tolist() if names is not None else bad.tolist()
             raise ValueError(
@@ -357,7 +362,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self.label_names_ = names
             elif hasattr(self, "label_names_"):
                 del self.label_names_
-        return y.astype(np.float32)
+        return y.astype(np.float32, copy=False)  # never written to
 
     def _check_fit_data(self, X, y, *, reset: bool):
         if reset:
