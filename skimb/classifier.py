@@ -565,6 +565,20 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             isinstance(cb, ProgressBar) for _, cb in self.callbacks_
         )
 
+    def _set_training(self, training=True):
+        """Put every module and criterion in train (or eval) mode, as skorch does per batch.
+
+        The recursive ``train()`` call, whose cost shows in small models' batches,
+        is skipped for a component whose submodules are all in that mode already:
+        the outcome is the same.
+        """
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                m.training != training for m in module.modules()
+            ):
+                module.train(training)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One epoch of training or validation, as in skorch.
 

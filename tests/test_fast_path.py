@@ -448,3 +448,15 @@ def test_cuda_mixed_precision_and_deferred_losses(data):
     assert isinstance(clf.grad_scaler_, torch.amp.GradScaler)
     state = pickle.dumps(clf)  # no CUDA tensor outside the torch components
     assert pickle.loads(state).grad_scaler_.get_scale() == clf.grad_scaler_.get_scale()
+
+
+def test_set_training_puts_every_submodule_in_the_mode(data):
+    X, Y = data
+    clf = fast(max_epochs=1).fit(X, Y)
+    clf.module_.layers[0].eval()  # e.g. a callback changed one submodule
+    clf._set_training(True)
+    assert all(m.training for m in clf.module_.modules())
+    assert clf.criterion_.training
+    clf._set_training(False)
+    assert not any(m.training for m in clf.module_.modules())
+    assert not clf.criterion_.training
