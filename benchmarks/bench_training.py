@@ -273,7 +273,8 @@ def main(argv=None):
           "| skorch / skimb time (cpu) | skorch / hand time | peak MiB hand (process) "
           "| peak MiB skimb (process) | skimb / hand peak (process) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    ok = True
+    met = {"skimb / hand <= 1.15": True, "skorch / skimb >= 2.5": True,
+           "skimb peak <= 1.5 x hand": True}
     for dataset, med, med_cpu, mem in rows:
         eps = {name: args.epochs / med[name] for name in CONTENDERS}
         slow = med["skimb"] / med["hand"]
@@ -285,7 +286,8 @@ def main(argv=None):
             f"{gain:.2f} ({med_cpu['skorch'] / med_cpu['skimb']:.2f})",
             f"{med['skorch'] / med['hand']:.2f}",
         ]
-        ok &= slow <= 1.15 and gain >= 2.5
+        met["skimb / hand <= 1.15"] &= slow <= 1.15
+        met["skorch / skimb >= 2.5"] &= gain >= 2.5
         if mem:
             hand, ours = mem["hand"]["peak_added_mib"], mem["skimb"]["peak_added_mib"]
             hand_all, ours_all = mem["hand"]["peak_total_mib"], mem["skimb"]["peak_total_mib"]
@@ -294,16 +296,15 @@ def main(argv=None):
                 f"{ours:.1f} ({ours_all:.0f})",
                 f"{ours / hand:.2f} ({ours_all / hand_all:.2f})",
             ]
-            ok &= ours <= 1.5 * hand
+            met["skimb peak <= 1.5 x hand"] &= ours <= 1.5 * hand
         else:
             cells += ["-", "-", "-"]
         print("| " + " | ".join(cells) + " |")
     if any(not m["hand"]["hwm_reset"] for *_, m in rows if m):
         print("note: /proc/self/clear_refs was not writable; peaks include the data loading")
-    print(
-        "\ntargets (CPU, wall-clock): skimb / hand <= 1.15, skorch / skimb >= 2.5, skimb peak "
-        f"<= 1.5 x hand: {'all met' if ok else 'NOT all met'}"
-    )
+    print("\ntargets (CPU; times wall-clock; peak = what the fit adds), on every data set:")
+    for target, ok in met.items():
+        print(f"  {target}: {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":
