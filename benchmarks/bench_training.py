@@ -14,7 +14,8 @@ lr=1e-3), batch size (256) and number of epochs for the three contenders:
     label statistics included in its time).
 
 Data: generated long-tail data (20,000 x 100, 20 labels) and bibtex's standard
-training rows (sparse CSR, 1,836 features, 159 labels) from ``../shared/data``.
+training rows (sparse CSR, 1,836 features, 159 labels) from ``../shared/data``
+(or ``$SKIMB_DATA``).
 
 Time: one process, a warm-up fit of each contender first, then ``--repeats``
 rounds, each of which times the three contenders once, in an order rotated
@@ -47,6 +48,7 @@ from statistics import median
 import numpy as np
 import scipy.sparse as sp
 import torch
+from _common import DATA  # puts this checkout first on sys.path
 from skorch import NeuralNet
 
 from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
@@ -59,7 +61,6 @@ DROPOUT = 0.0  # set by --dropout
 LR = 1e-3
 BATCH = 256
 CONTENDERS = ("hand", "skorch", "skimb")
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # ---------------------------------------------------------------------- data
@@ -222,7 +223,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dropout", type=float, default=0.0, help="of the MLP's hidden layers")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DATA,
+                        help="folder of the .npz files (default: $SKIMB_DATA or ../shared/data)")
     parser.add_argument("--datasets", nargs="+", default=["generated", "bibtex"])
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--memory-child", nargs=2, metavar=("CONTENDER", "DATASET"),

@@ -25,11 +25,12 @@ from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from .diagnostics import check_pos_weight, class_counts, compute_pos_weight
-from .losses import MultiLabelLoss, get_loss
+from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
+from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
 
 __all__ = ["MultiLabelImbalancedClassifier"]
@@ -82,15 +83,21 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         at ``max_pos_weight``. ``"sqrt"``: its square root. ``None``: unweighted.
         An array is used as given; values below 1 on rare labels trigger a
         warning, since that is the inverted ratio ``n_pos / n_neg``. Losses that
-        re-weight classes themselves (``balances_classes``) get it only when it is
+        re-weight classes themselves with their hyper-parameters (see
+        :func:`skimb.losses.takes_automatic_pos_weight`; ``focal`` with its default
+        ``alpha``, but not with ``criterion__alpha=None``) get it only when it is
         set explicitly (not ``"auto"``), with a warning about double weighting.
     max_pos_weight : float or None, default=100.0
         Upper clip of the automatic ratio.
     threshold : float or array-like of shape (n_labels,), default=0.5
         Probability at or above which ``predict`` says 1.
-    train_split : callable or None, default=None
-        ``None`` trains on all rows (no silent hold-out). Otherwise a skorch-style
-        split, e.g. :class:`skorch.dataset.ValidSplit`.
+    train_split : float, callable or None, default=None
+        ``None`` trains on all rows (no silent hold-out). A float in (0, 1) holds
+        out that share of the rows for validation (``valid_loss`` in the history)
+        with a multi-label iterative stratification, so every label with at least
+        two positives has positives on both sides (seeded by ``random_state``).
+        A callable is a skorch-style split, e.g. :class:`skorch.dataset.ValidSplit`
+        (which does not stratify multi-label y).
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         ``"auto"`` uses CUDA when it is available, else the CPU. Fitted state
         other than the module, criterion and optimizer is kept as NumPy, so a
@@ -204,6 +211,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
+        "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
         "precision": [StrOptions({"bf16", "fp16"}), None],
     }
 
@@ -414,7 +422,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 )
             return None
         explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
-        balances = getattr(cls, "balances_classes", False)
+        ours = isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
+        if ours:  # whether a skimb loss weights classes itself depends on its parameters
+            balances = not takes_automatic_pos_weight(cls, user_params)
+        else:
+            balances = getattr(cls, "balances_classes", False)
         if balances and not explicit:
             return None
         if isinstance(self.pos_weight, str):
@@ -433,7 +445,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self.n_samples_seen_,
                 getattr(self, "label_names_", None),
             )
-        if balances:
+        if balances and not ours:  # skimb's losses warn when built (DoubleWeightingWarning)
             warnings.warn(
                 f"The loss {cls.__name__} already re-weights classes; adding pos_weight on "
                 "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
@@ -511,6 +523,18 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if prefix == "iterator_train":
             params.setdefault("shuffle", True)
         return params
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split off the validation rows; a float ``train_split`` stratifies every label."""
+        if not isinstance(self.train_split, Real):
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, Integral):
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
+        cv = MultilabelStratifiedShuffleSplit(test_size=self.train_split, random_state=seed)
+        idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), y))
+        return Subset(dataset, idx_train), Subset(dataset, idx_valid)
 
     # -------------------------------------------------------------- batching
     def get_iterator(self, dataset, training=False):

@@ -48,7 +48,7 @@ def sparse_version(X):
 
 # ------------------------------------------------------- same results, faster
 @pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("split", [None, ValidSplit(4)])
+@pytest.mark.parametrize("split", [None, ValidSplit(4), 0.25])
 def test_fast_path_matches_the_dataloader_path(data, sparse, split):
     X, Y = data
     X = sparse_version(X) if sparse else X
