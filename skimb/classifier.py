@@ -22,9 +22,12 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.utils import to_device
-from torch.utils.data import Subset
+from skorch.callbacks import ProgressBar
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
+from torch.utils.data import DataLoader, Subset
 
+from ._batching import ArrayBatchIterator, in_memory_arrays
 from .diagnostics import check_pos_weight, class_counts, compute_pos_weight
 from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
 from .model_selection import MultilabelStratifiedShuffleSplit
@@ -33,6 +36,11 @@ from .modules import MLP
 __all__ = ["MultiLabelImbalancedClassifier"]
 
 _NOT_LOGITS = {"SigmoidBackward0": "a sigmoid", "SoftmaxBackward0": "a softmax"}
+_FAST_ITERATOR_PARAMS = {"batch_size", "shuffle"}
+
+
+def _device_type(device) -> str | None:
+    return None if device is None else torch.device(device).type
 
 
 class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
@@ -100,9 +108,27 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         give identical ``predict_proba``.
     verbose : int, default=0
         ``0`` is silent; ``1`` prints skorch's epoch table.
+    precision : {None, "bf16", "fp16"}, default=None
+        Mixed precision. ``None`` trains and predicts in float32. ``"bf16"`` runs
+        the module's forward pass under bfloat16 autocast (CUDA or CPU).
+        ``"fp16"`` uses float16 autocast with a gradient scaler (``grad_scaler_``),
+        CUDA only (on a CPU, predictions of such a model run in float32). The loss
+        is computed in float32 from the module's output either way. Not combined
+        with skorch's ``AccelerateMixin``: set ``mixed_precision`` on the
+        ``Accelerator`` there.
+    iterator_train, iterator_valid : class or None, default=None
+        ``None``: in-memory data (what ``fit`` and ``predict`` get after input
+        validation: NumPy arrays or CSR matrices) is batched by slicing whole
+        tensors (:class:`skimb._batching.ArrayBatchIterator`), with the data moved
+        to the training device once; anything else goes through skorch's
+        :class:`~torch.utils.data.DataLoader`. The slicing path honours
+        ``batch_size`` and ``iterator_*__shuffle``; setting any other
+        ``iterator_*__*`` or ``dataset*`` parameter, or passing an iterator class
+        (e.g. ``torch.utils.data.DataLoader``), uses skorch's path as before.
+        Both paths give the same batches under the same ``random_state``.
     **kwargs
         Any other :class:`skorch.NeuralNet` parameter (``callbacks``,
-        ``warm_start``, ``iterator_train__*``, ``optimizer__*``, ...).
+        ``warm_start``, ``compile``, ``optimizer__*``, ...).
 
     Attributes
     ----------
@@ -118,6 +144,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     classes_ : list of ndarray
         ``array([0, 1])`` once per label (sklearn's multi-label convention).
     n_features_in_ : int
+    grad_scaler_ : torch.amp.GradScaler or None
+        The float16 gradient scaler (``precision="fp16"`` only).
     feature_names_in_ : ndarray of str
         Only when X had column names.
     label_names_ : ndarray of str
@@ -150,6 +178,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
+        precision: str | None = None,
+        iterator_train=None,
+        iterator_valid=None,
         **kwargs,
     ):
         super().__init__(
@@ -159,6 +190,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             lr=lr,
             max_epochs=max_epochs,
             batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
             train_split=train_split,
             device=device,
             verbose=verbose,
@@ -168,6 +201,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         self.max_pos_weight = max_pos_weight
         self.threshold = threshold
         self.random_state = random_state
+        self.precision = precision
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
@@ -178,11 +212,26 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
         "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
+        "precision": [StrOptions({"bf16", "fp16"}), None],
     }
 
     def _check_skimb_params(self):
         params = {k: getattr(self, k) for k in self._skimb_constraints}
         validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
+        if self.precision is None:
+            return
+        if getattr(self, "accelerator", None) is not None:
+            raise ValueError(
+                f"precision={self.precision!r} cannot be combined with accelerate: the "
+                "Accelerator does the mixed precision. Leave precision=None and pass e.g. "
+                "Accelerator(mixed_precision='bf16')."
+            )
+        if self.precision == "fp16" and _device_type(self.device) != "cuda":
+            raise ValueError(
+                f"precision='fp16' needs a CUDA device (float16 autocast with a gradient "
+                f"scaler), but the classifier trains on {self.device!r}. Use "
+                "precision='bf16' on the CPU, or precision=None."
+            )
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -249,7 +298,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
             X = sp.csr_matrix(X)  # skorch's datasets know the matrix API, not sparray
         values = X.data if sp.issparse(X) else X
-        if not np.isfinite(values).all():
+        # A float64 sum of float32 values cannot overflow: it is finite exactly when
+        # every value is, and needs no temporary of X's size.
+        if not np.isfinite(values.sum(dtype=np.float64)):
             if sp.issparse(X):
                 cols = np.unique(X.indices[~np.isfinite(X.data)])
             else:
@@ -296,7 +347,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 raise ValueError(
                     "y must hold only 0 and 1; it holds non-numeric values."
                 ) from None
-        bad = np.flatnonzero(((y != 0) & (y != 1)).any(axis=0))
+        not_01 = y != 0
+        not_01 &= y != 1
+        bad = np.flatnonzero(not_01.any(axis=0))
+        del not_01
         if bad.size:
             cols = names[bad].tolist() if names is not None else bad.tolist()
             raise ValueError(
@@ -316,7 +370,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self.label_names_ = names
             elif hasattr(self, "label_names_"):
                 del self.label_names_
-        return y.astype(np.float32)
+        return y.astype(np.float32, copy=False)  # never written to
 
     def _check_fit_data(self, X, y, *, reset: bool):
         if reset:
@@ -482,23 +536,188 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), y))
         return Subset(dataset, idx_train), Subset(dataset, idx_valid)
 
+    # -------------------------------------------------------------- batching
+    def get_iterator(self, dataset, training=False):
+        """The batch iterator over ``dataset`` for training or for validation/prediction.
+
+        With ``iterator_train`` / ``iterator_valid`` left at ``None``, skorch's
+        own Dataset over in-memory arrays (or a subset of it, from
+        ``train_split``) is batched by :class:`skimb._batching.ArrayBatchIterator`:
+        whole tensors, on the training device when they fit, sliced by a shuffled
+        permutation. Everything else gets the iterator class set by the user, or
+        skorch's :class:`~torch.utils.data.DataLoader`.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+        training : bool, default=False
+            Whether to use the ``iterator_train`` settings (else ``iterator_valid``).
+
+        Returns
+        -------
+        iterable of batches
+        """
+        name = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(name)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        iterator = getattr(self, name)
+        if iterator is None:
+            arrays = self._in_memory_arrays(dataset, kwargs)
+            if arrays is not None:
+                return ArrayBatchIterator(*arrays, device=self.device, **kwargs)
+            iterator = DataLoader
+        return iterator(dataset, **kwargs)
+
+    def _in_memory_arrays(self, dataset, iterator_kwargs):
+        """The arrays behind ``dataset`` when the slicing iterator applies, else None."""
+        if set(iterator_kwargs) - _FAST_ITERATOR_PARAMS or self.get_params_for("dataset"):
+            return None
+        # accelerate shards batches over processes by wrapping a DataLoader.
+        if self.device is None or getattr(self, "accelerator", None) is not None:
+            return None
+        return in_memory_arrays(dataset)
+
+    def _record_loss_at_epoch_end(self, iterator) -> bool:
+        """Keep a batch's loss on the device until the epoch ends (no sync per batch).
+
+        On the CPU ``loss.item()`` costs no synchronisation, and a ProgressBar shows
+        each batch's loss as it comes, so both record it at once.
+        """
+        return iterator.device.type != "cpu" and not any(
+            isinstance(cb, ProgressBar) for _, cb in self.callbacks_
+        )
+
+    def _set_training(self, training=True):
+        """Put every module and criterion in train (or eval) mode, as skorch does per batch.
+
+        The recursive ``train()`` call, whose cost shows in small models' batches,
+        is skipped for a component whose submodules are all in that mode already:
+        the outcome is the same.
+        """
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                m.training != training for m in module.modules()
+            ):
+                module.train(training)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One epoch of training or validation, as in skorch.
+
+        With the in-memory iterator on a GPU, each batch's loss is recorded in the
+        history as a 0-d device tensor during the epoch and replaced by a float,
+        all batches in one transfer, when the epoch's batches are done (before
+        ``on_epoch_end``). Everything else is skorch's loop.
+        """
+        if not isinstance(iterator, ArrayBatchIterator):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        deferred = self._record_loss_at_epoch_end(iterator)
+        pending = []
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            loss = step["loss"].detach()
+            if deferred:
+                pending.append(loss)
+            self.history.record_batch(prefix + "_loss", loss if deferred else loss.item())
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        if pending:
+            batches = self.history[-1]["batches"][-batch_count:]
+            for record, value in zip(batches, torch.stack(pending).tolist()):
+                record[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    # ------------------------------------------------------- mixed precision
+    def _autocast_dtype(self):
+        if self.precision is None:
+            return None
+        if self.precision == "bf16":
+            return torch.bfloat16
+        return torch.float16 if _device_type(self.device) == "cuda" else None
+
+    def infer(self, x, **fit_params):
+        """The module's output on a batch, under autocast when ``precision`` is set.
+
+        Floating-point outputs computed under autocast are returned as float32, so
+        that the loss, ``predict_proba`` and scoring callbacks see float32.
+        """
+        dtype = self._autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=_device_type(self.device), dtype=dtype):
+            out = super().infer(x, **fit_params)
+        if isinstance(out, torch.Tensor) and out.is_floating_point():
+            return out.float()
+        return out
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """Build the optimizer (skorch) and forget the float16 gradient scaler."""
+        super().initialize_optimizer(*args, **kwargs)
+        self.grad_scaler_ = None
+        return self
+
+    def _grad_scaler(self):
+        """The float16 gradient scaler, made on first use; None unless ``precision="fp16"``."""
+        if self._autocast_dtype() is not torch.float16:
+            return None
+        if getattr(self, "grad_scaler_", None) is None:
+            self.grad_scaler_ = torch.amp.GradScaler(_device_type(self.device))
+        return self.grad_scaler_
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, loss and backward on one batch; with float16 the loss is scaled.
+
+        The gradients are unscaled before ``on_grad_computed``, so callbacks such
+        as gradient clipping see their true values.
+        """
+        scaler = self._grad_scaler()
+        if scaler is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler.scale(loss).backward()
+        for name in self._optimizers:
+            scaler.unscale_(getattr(self, name + "_"))
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        scaler = self._grad_scaler()
+        if scaler is None:
+            return super()._step_optimizer(step_fn)
+        # GradScaler takes no closure: compute the gradients, then step.
+        step_fn()
+        for name in self._optimizers:
+            scaler.step(getattr(self, name + "_"))
+        scaler.update()
+        return None
+
     def _check_module_output(self, X):
         """Fail early, in words, when the module's output is not logits of the right shape."""
         rows = X[:2]
         if sp.issparse(rows):
             rows = rows.toarray()
-        training = self.module_.training
-        self.module_.eval()
+        # The module as written: not compiled (no compilation for this one shape,
+        # and a readable autograd graph), in float32.
+        module = getattr(self.module_, "_orig_mod", self.module_)
+        training = module.training
+        module.eval()
         try:
             with torch.enable_grad():
-                out = self.infer(torch.as_tensor(rows))
+                out = module(to_tensor(torch.tensor(rows), device=self.device))
         except Exception as exc:
             raise ValueError(
                 f"The module failed on a batch of X with {rows.shape[1]} features: "
                 f"{type(exc).__name__}: {exc}. Check that its input size matches X."
             ) from exc
         finally:
-            self.module_.train(training)
+            module.train(training)
         if isinstance(out, (tuple, list)):
             out = out[0]
         kind = _NOT_LOGITS.get(type(out.grad_fn).__name__) if out.grad_fn else None
@@ -597,6 +816,12 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return self
 
     # ------------------------------------------------------------ prediction
+    def _check_X_or_dataset(self, X):
+        """Validate X; a torch Dataset (e.g. from a scoring callback) goes to the module as is."""
+        if is_dataset(X):
+            return X
+        return self._check_X(X, reset=False)
+
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":
             return torch.sigmoid
@@ -607,14 +832,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
+        X : array-like or sparse matrix of shape (n_samples, n_features), or torch Dataset
+            A Dataset (skorch's scoring callbacks pass one) is given to the module
+            without validation.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_labels), float32
         """
         check_is_fitted(self, "n_labels_")
-        X = self._check_X(X, reset=False)
+        X = self._check_X_or_dataset(X)
         proba = super().predict_proba(X)
         if proba.ndim != 2 or proba.shape[1] != self.n_labels_:
             raise ValueError(
@@ -652,6 +879,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     def decision_function(self, X):
         """Raw logits of the module, shape ``(n_samples, n_labels)``, float32."""
         check_is_fitted(self, "n_labels_")
-        X = self._check_X(X, reset=False)
-        return self.forward(X, training=False, device="cpu").numpy().astype(np.float32)
+        X = self._check_X_or_dataset(X)
+        return to_numpy(self.forward(X, training=False, device="cpu")).astype(np.float32)
 
