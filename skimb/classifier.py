@@ -24,7 +24,14 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from skorch import NeuralNet
 from skorch.utils import to_device
 
-from .diagnostics import check_pos_weight, class_counts, compute_pos_weight
+from .callbacks import EpochProgressBar, EpochTable
+from .diagnostics import (
+    check_collapse,
+    check_label_values,
+    check_pos_weight,
+    class_counts,
+    compute_pos_weight,
+)
 from .losses import MultiLabelLoss, get_loss
 from .modules import MLP
 
@@ -90,8 +97,15 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         Seeds weight initialisation, dropout and batch shuffling (without changing
         torch's global random state). Two fits with the same integer on the CPU
         give identical ``predict_proba``.
+    check_collapse : bool, default=True
+        After ``fit``, predict the training rows once and warn
+        (:class:`~skimb.diagnostics.LabelCollapseWarning`) when labels that have
+        positives are never predicted at ``threshold``: the "predicts all zeros"
+        failure, named per label with its mean probability against its
+        prevalence. ``False`` skips the check and its prediction pass.
     verbose : int, default=0
-        ``0`` is silent; ``1`` prints skorch's epoch table.
+        ``0`` is silent; ``1`` shows a progress bar over the epochs (tqdm, with
+        the last losses); ``2`` also prints skorch's table, one line per epoch.
     **kwargs
         Any other :class:`skorch.NeuralNet` parameter (``callbacks``,
         ``warm_start``, ``iterator_train__*``, ``optimizer__*``, ...).
@@ -141,6 +155,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         train_split=None,
         device: str = "auto",
         random_state=None,
+        check_collapse: bool = True,
         verbose: int = 0,
         **kwargs,
     ):
@@ -160,6 +175,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         self.max_pos_weight = max_pos_weight
         self.threshold = threshold
         self.random_state = random_state
+        self.check_collapse = check_collapse
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
@@ -169,6 +185,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
+        "check_collapse": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def _check_skimb_params(self):
@@ -184,6 +202,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         tags.target_tags.single_output = False
         tags.input_tags.sparse = True
         return tags
+
+    @property
+    def _default_callbacks(self):
+        # skorch's defaults, with its epoch table moved to verbose >= 2 and a
+        # progress bar over the epochs at verbose >= 1.
+        callbacks = [
+            (name, EpochTable() if name == "print_log" else cb)
+            for name, cb in super()._default_callbacks
+        ]
+        return [*callbacks, ("progress_bar", EpochProgressBar())]
 
     # ------------------------------------------------------- device handling
     # ``device`` is a property: the parameter keeps what the user asked for
@@ -287,14 +315,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 raise ValueError(
                     "y must hold only 0 and 1; it holds non-numeric values."
                 ) from None
-        bad = np.flatnonzero(((y != 0) & (y != 1)).any(axis=0))
-        if bad.size:
-            cols = names[bad].tolist() if names is not None else bad.tolist()
-            raise ValueError(
-                f"y has values other than 0 and 1 in columns {cols[:20]}. Each label "
-                "column must be a 0/1 indicator; binarise soft or count labels first "
-                "(e.g. y > 0)."
-            )
+        check_label_values(y, names)
         if not reset and y.shape[1] != self.n_labels_:
             raise ValueError(
                 f"y has {y.shape[1]} labels but the classifier was fitted with "
@@ -526,6 +547,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """
         self._check_skimb_params()
         X, y = self._check_fit_data(X, y, reset=True)
+        thresholds = self._thresholds()
         self._update_statistics(y, reset=True)
         with self._seeded():
             if not self.warm_start or not self.initialized_:
@@ -534,6 +556,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self._initialize_criterion()
             self._check_module_output(X)
             super().partial_fit(X, y, _routing_method="fit", **fit_params)
+            if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
+                check_collapse(
+                    y,
+                    NeuralNet.predict_proba(self, X),
+                    thresholds,
+                    label_names=getattr(self, "label_names_", None),
+                    data="the training data",
+                    switch_off="(This check costs one prediction pass; "
+                    "check_collapse=False skips it.)",
+                )
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
