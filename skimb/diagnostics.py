@@ -160,7 +160,9 @@ def _names(label_names, n_labels: int) -> list[str]:
     return names
 
 
-def check_label_values(y: ArrayLike, label_names: Sequence | None = None) -> None:
+def check_label_values(
+    y: ArrayLike, label_names: Sequence | None = None, *, what: str = "y"
+) -> None:
     """Raise a ValueError, naming the columns, when a label matrix is not 0/1.
 
     Soft labels (values strictly between 0 and 1, such as averaged annotations
@@ -173,6 +175,8 @@ def check_label_values(y: ArrayLike, label_names: Sequence | None = None) -> Non
         Numeric label matrix.
     label_names : sequence of str or None, default=None
         Column names used in the message (column indices otherwise).
+    what : str, default="y"
+        What the matrix is called in the message.
 
     Examples
     --------
@@ -199,7 +203,7 @@ def check_label_values(y: ArrayLike, label_names: Sequence | None = None) -> Non
 
     outside = (not_binary & ~((y > 0) & (y < 1))).any(axis=0)
     soft = [int(c) for c in bad if not outside[c]]
-    message = f"y has values other than 0 and 1 in columns {named(bad.tolist())}."
+    message = f"{what} has values other than 0 and 1 in columns {named(bad.tolist())}."
     if soft:
         message += (
             f" Columns {named(soft)} hold soft labels (values strictly between 0 and 1, "
@@ -215,6 +219,26 @@ def check_label_values(y: ArrayLike, label_names: Sequence | None = None) -> Non
             "indices into indicator columns (sklearn.preprocessing.MultiLabelBinarizer)."
         )
     raise ValueError(message)
+
+
+def _scores_and_thresholds(estimator, X):
+    """Scores of a fitted multi-label estimator and the thresholds it applies.
+
+    ``thresholds_`` of a :class:`~skimb.ThresholdOptimizer` (also as the last
+    step of a Pipeline), else the estimator's ``threshold`` parameter, else 0.5.
+    """
+    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    thresholds = getattr(final, "thresholds_", None)
+    if thresholds is None:
+        thresholds = final.get_params(deep=False).get("threshold", 0.5)
+    scores = estimator.predict_proba(X)
+    if isinstance(scores, list) or np.ndim(scores) != 2:
+        raise ValueError(
+            f"{type(final).__name__}.predict_proba does not return one probability per "
+            "label as an (n_samples, n_labels) array; wrap it in skimb.ThresholdOptimizer, "
+            "which reads list outputs, or pass the scores to from_predictions."
+        )
+    return np.asarray(scores, dtype=np.float64), thresholds
 
 
 def _check_scores(y_true, y_score, thresholds):
