@@ -1,0 +1,631 @@
+"""Per-label decision thresholds learned out-of-fold for any multi-label classifier."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+
+from ._search import find_micro_thresholds, find_shared_threshold, find_thresholds
+from .model_selection import (
+    MultilabelStratifiedKFold,
+    MultilabelStratifiedShuffleSplit,
+    check_multilabel_y,
+)
+from .objectives import OBJECTIVES, confusion_counts, make_objective
+
+__all__ = ["ThresholdOptimizer"]
+
+FALLBACKS = ("default", "max_score", "never")
+
+
+def _estimator_has(attr):
+    """Check the fitted estimator when there is one, else the unfitted one."""
+
+    def check(self):
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self.estimator, attr)
+
+    return check
+
+
+def _response_method(estimator, response_method):
+    if response_method == "auto":
+        for method in ("predict_proba", "decision_function"):
+            if hasattr(estimator, method):
+                return method
+        raise ValueError(
+            f"{type(estimator).__name__} has neither predict_proba nor decision_function, "
+            "so there are no scores to threshold. Wrap a classifier that has one of them."
+        )
+    if not hasattr(estimator, response_method):
+        raise ValueError(
+            f"response_method={response_method!r}, but {type(estimator).__name__} has no "
+            f"{response_method}. Use response_method='auto'."
+        )
+    return response_method
+
+
+def _label_scores(estimator, X, method, n_labels):
+    """Scores of class 1 per label, as an ``(n_samples, n_labels)`` float array.
+
+    Handles the list of per-label ``(n, n_classes)`` arrays returned by
+    multi-output estimators (``MultiOutputClassifier``, random forests, k-NN),
+    where a label seen with one class only has a single column.
+    """
+    out = getattr(estimator, method)(X)
+    if isinstance(out, list):
+        classes = getattr(estimator, "classes_", None)
+        columns = []
+        for i, proba in enumerate(out):
+            proba = np.asarray(proba, dtype=np.float64)
+            if proba.ndim == 1:
+                columns.append(proba)
+                continue
+            label_classes = np.asarray(classes[i]) if classes is not None else None
+            if label_classes is not None and label_classes.size == proba.shape[1]:
+                hit = np.flatnonzero(label_classes == 1)
+                columns.append(proba[:, hit[0]] if hit.size else np.zeros(proba.shape[0]))
+            else:
+                columns.append(proba[:, -1])
+        out = np.column_stack(columns)
+    else:
+        out = np.asarray(out, dtype=np.float64)
+        if out.ndim == 1:
+            out = out.reshape(-1, 1)
+        elif n_labels == 1 and out.shape[1] == 2 and method == "predict_proba":
+            out = out[:, 1:]  # a single label fitted as a binary problem
+    if out.shape[1] != n_labels:
+        raise ValueError(
+            f"{type(estimator).__name__}.{method} returned {out.shape[1]} columns for "
+            f"{n_labels} labels; ThresholdOptimizer needs one score per label. Wrap a "
+            "single-label classifier in OneVsRestClassifier or MultiOutputClassifier."
+        )
+    return out
+
+
+def _default_thresholds(estimator, method, n_labels):
+    """The wrapped estimator's own decision threshold per label.
+
+    0 for decision values; for probabilities the estimator's numeric
+    ``threshold`` parameter when it has one (skimb's classifier does), else 0.5.
+    """
+    if method == "decision_function":
+        return np.zeros(n_labels)
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    threshold = None
+    if hasattr(final, "get_params"):
+        threshold = final.get_params(deep=False).get("threshold")
+    if threshold is not None and not isinstance(threshold, str):
+        arr = np.asarray(threshold, dtype=np.float64)
+        if arr.ndim == 0 or arr.shape == (n_labels,):
+            return np.array(np.broadcast_to(arr, (n_labels,)))
+    return np.full(n_labels, 0.5)
+
+
+def _fold_params(params, rows, n_samples):
+    """Index the fit parameters that hold one value per row."""
+    out = {}
+    for key, value in params.items():
+        if hasattr(value, "__len__") and not isinstance(value, str):
+            if _num_samples(value) == n_samples:
+                value = _safe_indexing(value, rows)
+        out[key] = value
+    return out
+
+
+def _fit_fold(estimator, X, Y, train, test, method, params, keep_estimator):
+    """Fit on one training part; return validation scores and the labels skipped.
+
+    A label with a single class in the training part cannot be learned there:
+    its validation scores are left out of the search (``skipped``). When the
+    estimator refuses such a label outright (sklearn's LogisticRegression needs
+    two classes), it is refitted on the other labels.
+    """
+    n_samples, n_labels = Y.shape
+    Y_train = Y[train]
+    skipped = Y_train.min(axis=0) == Y_train.max(axis=0)
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    params = _fold_params(params, train, n_samples)
+    scores = np.zeros((len(test), n_labels))
+    try:
+        estimator.fit(X_train, Y_train, **params)
+        scores[:] = _label_scores(estimator, X_test, method, n_labels)
+    except ValueError:
+        if not skipped.any() or skipped.all():
+            raise
+        kept = ~skipped
+        estimator.fit(X_train, Y_train[:, kept], **params)
+        scores[:, kept] = _label_scores(estimator, X_test, method, int(kept.sum()))
+    return scores, skipped, estimator if keep_estimator else None
+
+
+class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Learn one decision threshold per label, out-of-fold, for any multi-label classifier.
+
+    A fixed threshold of 0.5 is rarely right for imbalanced labels: a rare
+    label's probabilities sit far below it and the label is never predicted.
+    This meta-estimator fits a clone of ``estimator`` on each training fold,
+    collects the scores of every validation row, and searches each label's
+    best threshold on the pooled out-of-fold scores with an exact search
+    (every distinct score is a candidate, see :func:`skimb.find_thresholds`).
+    Labels with too little evidence keep a safe fallback instead of an
+    over-fitted threshold. With ``refit=True`` the estimator is then fitted on
+    all the data, and :meth:`predict` applies the thresholds to its scores.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A multi-label classifier with ``fit`` and ``predict_proba`` or
+        ``decision_function``: skimb's ``MultiLabelImbalancedClassifier``,
+        ``MLPClassifier``, ``KNeighborsClassifier``, ``RandomForestClassifier``,
+        ``OneVsRestClassifier(...)``, ``MultiOutputClassifier(...)``, a Pipeline...
+    objective : str or callable, default="f1"
+        What each threshold maximises: ``"f1"``, ``"fbeta"``, ``"mcc"``,
+        ``"youden"``, ``"balanced_accuracy"``, ``"precision_at_recall"``,
+        ``"recall_at_precision"``, ``"cost"`` (minimised), or a callable
+        ``f(tp, fp, fn, tn)`` on count arrays (see :mod:`skimb.objectives`).
+    beta : float, default=1.0
+        Beta of ``"fbeta"``.
+    min_recall : float, array-like of shape (n_labels,) or None, default=None
+        Recall floor in (0, 1] of ``"precision_at_recall"``.
+    min_precision : float, array-like of shape (n_labels,) or None, default=None
+        Precision floor in (0, 1] of ``"recall_at_precision"``.
+    fp_cost, fn_cost : float or array-like of shape (n_labels,), default=1.0
+        Costs of a false positive and a false negative for ``"cost"``.
+    strategy : {"per_label", "shared", "micro"}, default="per_label"
+        ``"per_label"``: one threshold per label, each maximising that label's
+        objective (so the macro average). ``"shared"``: one threshold for all
+        labels, maximising the objective of the pooled counts. ``"micro"``: one
+        threshold per label maximising the objective of the pooled counts
+        (micro-F1 for ``"f1"``) by exact coordinate ascent. The last two need
+        scalar objective parameters.
+    cv : int, float, cross-validation splitter, iterable or "prefit", default=5
+        An int is the number of folds of :class:`~skimb.model_selection.MultilabelStratifiedKFold`
+        (shuffled with ``random_state``); a float in (0, 1) is the validation
+        share of one :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
+        a splitter or an iterable of (train, test) gives the splits;
+        ``"prefit"`` takes ``estimator`` as already fitted and uses the data
+        passed to :meth:`fit` as validation data.
+    refit : bool, default=True
+        Fit the estimator on all the data after the threshold search. With
+        ``False`` the model fitted on the training part of the (single) split is
+        kept, which needs a float ``cv`` or a one-split splitter. Ignored with
+        ``cv="prefit"``.
+    min_positives : int, default=5
+        Labels with fewer out-of-fold positives than this take the ``fallback``
+        threshold. The default comes from the rare-label benchmark (enron and
+        bibtex, see ``benchmarks/README.md``).
+    fallback : {"default", "max_score", "never"} or None, default="default"
+        Threshold of a guarded label: ``"default"`` the estimator's own (0.5
+        for probabilities, 0 for decision values, or the estimator's
+        ``threshold`` parameter); ``"max_score"`` just above the label's
+        highest out-of-fold score (SCutFBR.1: only a new, higher score fires);
+        ``"never"`` infinity. ``None`` switches the guards off. A label is
+        guarded when it has fewer than ``min_positives`` out-of-fold positives,
+        constant out-of-fold scores, or (``"per_label"``) when its tuned
+        threshold does not beat the default threshold on the out-of-fold data.
+    response_method : {"auto", "predict_proba", "decision_function"}, default="auto"
+        Which scores to threshold; ``"auto"`` prefers ``predict_proba``.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel with joblib (any joblib backend, e.g. dask or
+        ray through ``joblib.parallel_config``).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the stratified folds (int or float ``cv``).
+    verbose : int, default=0
+        Verbosity of the fold fits (joblib's).
+
+    Attributes
+    ----------
+    thresholds_ : ndarray of shape (n_labels,)
+        Applied as ``score >= thresholds_``.
+    best_scores_ : ndarray of shape (n_labels,)
+        Each label's objective at ``thresholds_`` on the pooled out-of-fold scores.
+    best_score_ : float
+        The quantity the strategy maximises, at ``thresholds_`` on the pooled
+        out-of-fold scores: mean of ``best_scores_`` for ``"per_label"``, the
+        objective of the pooled counts for ``"shared"`` and ``"micro"``.
+    default_thresholds_ : ndarray of shape (n_labels,)
+        The estimator's own thresholds (what ``fallback="default"`` uses).
+    fallback_labels_ : dict
+        ``{label index: reason}`` for every label that got the fallback:
+        ``"few_positives"``, ``"constant_scores"`` or ``"no_gain"``.
+    cv_results_ : dict of ndarrays
+        Per split (rows) and label (columns): ``"thresholds"`` and ``"scores"``
+        (each split's own best threshold and its objective on that split's
+        validation rows), ``"n_positives"`` (validation positives),
+        ``"skipped"`` (the label had a single class in the training part; its
+        threshold and score are NaN); and per label ``"mean_threshold"``,
+        ``"std_threshold"``, ``"mean_score"``, ``"std_score"``.
+    estimator_ : estimator object
+        The fitted estimator whose scores :meth:`predict` thresholds.
+    classes_ : list of ndarray
+        ``[array([0, 1])] * n_labels``.
+    n_features_in_ : int
+        Number of features seen during fit (when ``X`` has a shape).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    skimb.find_thresholds : the exact search on scores you already have.
+    sklearn.model_selection.TunedThresholdClassifierCV : the binary-only
+        counterpart, on a grid of thresholds.
+
+    Notes
+    -----
+    The fold fits see every label; a label whose training part has a single
+    class is skipped in that fold with a warning. The pooled search treats all
+    validation rows alike, so the folds must not overlap for the pooled scores
+    to be out-of-fold (an overlapping splitter pools rows more than once).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from skimb import ThresholdOptimizer, make_long_tail_multilabel
+    >>> X, Y = make_long_tail_multilabel(600, 8, 4, min_prevalence=0.05, random_state=0)
+    >>> model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+    ...                            random_state=0).fit(X, Y)
+    >>> model.thresholds_.shape, model.predict(X[:2]).shape
+    ((4,), (2, 4))
+    >>> bool(model.thresholds_[3] < 0.5)  # the rarest label gets a lower threshold
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit"])],
+        "objective": [StrOptions(set(OBJECTIVES)), callable],
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "min_recall": [Interval(Real, 0, 1, closed="right"), "array-like", None],
+        "min_precision": [Interval(Real, 0, 1, closed="right"), "array-like", None],
+        "fp_cost": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "fn_cost": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "strategy": [StrOptions({"per_label", "shared", "micro"})],
+        "cv": [
+            "cv_object",
+            StrOptions({"prefit"}),
+            Interval(RealNotInt, 0.0, 1.0, closed="neither"),
+        ],
+        "refit": ["boolean"],
+        "min_positives": [Interval(Integral, 0, None, closed="left")],
+        "fallback": [StrOptions(set(FALLBACKS)), None],
+        "response_method": [StrOptions({"auto", "predict_proba", "decision_function"})],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        objective="f1",
+        beta=1.0,
+        min_recall=None,
+        min_precision=None,
+        fp_cost=1.0,
+        fn_cost=1.0,
+        strategy="per_label",
+        cv=5,
+        refit=True,
+        min_positives=5,
+        fallback="default",
+        response_method="auto",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.objective = objective
+        self.beta = beta
+        self.min_recall = min_recall
+        self.min_precision = min_precision
+        self.fp_cost = fp_cost
+        self.fn_cost = fn_cost
+        self.strategy = strategy
+        self.cv = cv
+        self.refit = refit
+        self.min_positives = min_positives
+        self.fallback = fallback
+        self.response_method = response_method
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False  # a multiclass y is not a label matrix
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.pairwise = inner.input_tags.pairwise
+        return tags
+
+    def _splits(self, X, Y):
+        n_samples = Y.shape[0]
+        cv = 5 if self.cv is None else self.cv
+        if isinstance(cv, Integral):
+            if cv > n_samples:
+                raise ValueError(
+                    f"cv={cv} asks for {cv} folds but y has n_samples={n_samples} rows; use "
+                    f"cv <= {n_samples}, or a float such as cv=0.3 for one hold-out split."
+                )
+            splitter = MultilabelStratifiedKFold(cv, shuffle=True, random_state=self.random_state)
+        elif isinstance(cv, Real):
+            splitter = MultilabelStratifiedShuffleSplit(
+                n_splits=1, test_size=cv, random_state=self.random_state
+            )
+        else:
+            splitter = check_cv(cv)
+        return list(splitter.split(X, Y))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Fit the fold models, search the thresholds, and refit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data, passed to the estimator as it is.
+        y : array-like or sparse matrix of shape (n_samples, n_labels)
+            0/1 label indicator matrix.
+        **fit_params : dict
+            Passed to the estimator's ``fit``; values with one entry per row
+            (e.g. ``sample_weight``) are indexed for each fold.
+
+        Returns
+        -------
+        self : ThresholdOptimizer
+            The fitted estimator.
+        """
+        if getattr(getattr(X, "dtype", None), "kind", None) == "c":
+            raise ValueError(
+                "Complex data not supported: X has a complex dtype; pass real features."
+            )
+        validate_data(self, X, skip_check_array=True, reset=True)
+        Y = check_multilabel_y(y).astype(np.int64)
+        n_samples, n_labels = Y.shape
+        if _num_samples(X) != n_samples:
+            raise ValueError(
+                f"X has {_num_samples(X)} rows but y has {n_samples}; they must match."
+            )
+        objective = make_objective(
+            self.objective,
+            beta=self.beta,
+            min_recall=self.min_recall,
+            min_precision=self.min_precision,
+            fp_cost=self.fp_cost,
+            fn_cost=self.fn_cost,
+            n_labels=n_labels,
+        )
+        if self.strategy != "per_label" and objective.per_label:
+            raise ValueError(
+                f"strategy={self.strategy!r} pools the labels' counts, so the objective's "
+                "floors and costs must be scalars; per-label values need "
+                "strategy='per_label'."
+            )
+        method = _response_method(self.estimator, self.response_method)
+
+        if self.cv == "prefit":
+            check_is_fitted(self.estimator)
+            estimator = self.estimator
+            folds = [
+                (_label_scores(estimator, X, method, n_labels), np.arange(n_samples),
+                 np.zeros(n_labels, dtype=bool))
+            ]
+        else:
+            splits = self._splits(X, Y)
+            # folds index rows; sparse formats without row indexing go to CSR
+            X_folds = X.tocsr() if sparse.issparse(X) and X.format not in ("csr", "csc") else X
+            keep = not self.refit
+            if keep and len(splits) != 1:
+                raise ValueError(
+                    f"refit=False keeps the model fitted on the training part of a single "
+                    f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
+                    "(e.g. cv=0.3) or refit=True."
+                )
+            results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(_fit_fold)(
+                    clone(self.estimator), X_folds, Y, train, test, method, fit_params, keep
+                )
+                for train, test in splits
+            )
+            folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
+                     zip(results, splits)]
+            if keep:
+                estimator = results[0][2]
+            else:
+                estimator = clone(self.estimator).fit(X, Y, **fit_params)
+        self._warn_skipped([skipped for _, _, skipped in folds])
+
+        self.estimator_ = estimator
+        self.classes_ = [np.array([0, 1]) for _ in range(n_labels)]
+        self.default_thresholds_ = _default_thresholds(estimator, method, n_labels)
+        self._response = method
+
+        scores = np.concatenate([s for s, _, _ in folds])
+        truth = np.concatenate([Y[test] for _, test, _ in folds])
+        weight = None
+        if any(skipped.any() for _, _, skipped in folds):
+            weight = np.concatenate(
+                [np.broadcast_to(~skipped, (len(test), n_labels)) for _, test, skipped in folds]
+            ).astype(np.float64)
+        self.thresholds_, self.fallback_labels_ = self._find(
+            truth, scores, weight, objective, guard=True
+        )
+        counts = confusion_counts(truth, scores >= self.thresholds_, weight)
+        self.best_scores_ = objective(*counts)
+        if self.strategy == "per_label":
+            self.best_score_ = float(np.nanmean(self.best_scores_))
+        else:
+            self.best_score_ = float(objective(*(c.sum() for c in counts)))
+        self.cv_results_ = self._cv_results(folds, Y, objective)
+        return self
+
+    def _find(self, truth, scores, weight, objective, guard):
+        """Thresholds for pooled validation scores, with the rare-label guards."""
+        n_labels = truth.shape[1]
+        if self.strategy == "shared":
+            threshold, _ = find_shared_threshold(
+                truth, scores, objective=objective, sample_weight=weight
+            )
+            return np.full(n_labels, threshold), {}
+        tuned, values = find_thresholds(truth, scores, objective=objective, sample_weight=weight)
+        if not guard or self.fallback is None:
+            if self.strategy == "micro":
+                tuned, _ = find_micro_thresholds(
+                    truth, scores, objective=objective, init=tuned, sample_weight=weight
+                )
+            return tuned, {}
+        w = np.ones_like(scores) if weight is None else weight
+        positives = (truth * w).sum(axis=0)
+        present = w > 0
+        high = np.where(present, scores, -np.inf).max(axis=0)
+        low = np.where(present, scores, np.inf).min(axis=0)
+        reasons = np.full(n_labels, "", dtype=object)
+        reasons[positives < self.min_positives] = "few_positives"
+        reasons[(reasons == "") & ~(high > low)] = "constant_scores"
+        if self.strategy == "per_label":
+            default = objective(
+                *confusion_counts(truth, scores >= self.default_thresholds_, weight)
+            )
+            if not objective.greater_is_better:
+                values, default = -values, -default
+            beats = values > np.where(np.isnan(default), -np.inf, default)
+            reasons[(reasons == "") & ~beats] = "no_gain"
+        guarded = reasons != ""
+        fallback = {
+            "default": self.default_thresholds_,
+            "max_score": np.nextafter(high, np.inf),
+            "never": np.full(n_labels, np.inf),
+        }[self.fallback]
+        thresholds = np.where(guarded, fallback, tuned)
+        if self.strategy == "micro":
+            thresholds, _ = find_micro_thresholds(
+                truth, scores, objective=objective, init=thresholds, frozen=guarded,
+                sample_weight=weight,
+            )
+        return thresholds, {int(i): str(reasons[i]) for i in np.flatnonzero(guarded)}
+
+    def _cv_results(self, folds, Y, objective):
+        rows = {"thresholds": [], "scores": [], "n_positives": [], "skipped": []}
+        for scores, test, skipped in folds:
+            truth = Y[test]
+            weight = None
+            if skipped.any():
+                weight = np.broadcast_to(~skipped, truth.shape).astype(np.float64)
+            thresholds, _ = self._find(truth, scores, weight, objective, guard=False)
+            values = objective(*confusion_counts(truth, scores >= thresholds, weight))
+            rows["thresholds"].append(np.where(skipped, np.nan, thresholds))
+            rows["scores"].append(np.where(skipped, np.nan, values))
+            rows["n_positives"].append(truth.sum(axis=0))
+            rows["skipped"].append(skipped)
+        results = {key: np.array(value) for key, value in rows.items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN labels stay NaN
+            for key in ("threshold", "score"):
+                values = np.where(np.isfinite(results[f"{key}s"]), results[f"{key}s"], np.nan)
+                results[f"mean_{key}"] = np.nanmean(values, axis=0)
+                results[f"std_{key}"] = np.nanstd(values, axis=0)
+        return results
+
+    @staticmethod
+    def _warn_skipped(skipped):
+        skipped = np.array(skipped)
+        labels = np.flatnonzero(skipped.any(axis=0))
+        if labels.size:
+            folds = {int(c): np.flatnonzero(skipped[:, c]).tolist() for c in labels[:10]}
+            warnings.warn(
+                f"Labels {labels[:10].tolist()}{' ...' if labels.size > 10 else ''} have a "
+                f"single class in the training part of some folds ({{label: folds}} = "
+                f"{folds}). A model cannot learn them there, so their validation scores "
+                "from those folds are left out of the threshold search and their "
+                "cv_results_ entries are NaN. Fewer folds (or more data) avoid this.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        if getattr(X, "ndim", None) == 1 and hasattr(self, "n_features_in_"):
+            raise ValueError(
+                f"X is a 1-D array but the model was fitted on {self.n_features_in_} "
+                "features. Reshape your data: X.reshape(1, -1) for a single sample."
+            )
+        validate_data(self, X, skip_check_array=True, reset=False)
+
+    def _scores(self, X):
+        self._check_X(X)
+        return _label_scores(self.estimator_, X, self._response, len(self.thresholds_))
+
+    def predict(self, X):
+        """Predict labels by applying ``thresholds_`` to the estimator's scores.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels)
+            0/1 predictions, ``score >= thresholds_``.
+        """
+        return (self._scores(X) >= self.thresholds_).astype(np.int64)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """The estimator's ``predict_proba``, unchanged.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            Whatever the wrapped estimator returns.
+        """
+        self._check_X(X)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The estimator's ``decision_function``, unchanged.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray
+            Whatever the wrapped estimator returns.
+        """
+        self._check_X(X)
+        return self.estimator_.decision_function(X)
