@@ -122,6 +122,15 @@ def _default_thresholds(estimator, method, n_labels):
     return np.full(n_labels, 0.5)
 
 
+def _progress(results, total, verbose):
+    """Wrap the fold results in a tqdm progress bar when ``verbose >= 1``."""
+    if verbose < 1:
+        return results
+    from tqdm.auto import tqdm
+
+    return tqdm(results, total=total, desc="ThresholdOptimizer", unit="fold")
+
+
 def _fold_params(params, rows, n_samples):
     """Index the fit parameters that hold one value per row."""
     out = {}
@@ -232,7 +241,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the stratified folds (int or float ``cv``).
     verbose : int, default=0
-        Verbosity of the fold fits (joblib's).
+        ``1`` shows a progress bar over the folds (tqdm); ``2`` and more also
+        print joblib's messages (at joblib's verbosity ``verbose - 1``).
 
     Attributes
     ----------
@@ -249,6 +259,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     fallback_labels_ : dict
         ``{label index: reason}`` for every label that got the fallback:
         ``"few_positives"``, ``"constant_scores"`` or ``"no_gain"``.
+    oof_scores_ : ndarray of shape (n_samples, n_labels)
+        The validation scores the thresholds were searched on, each row from
+        the fold where it was held out (with ``cv="prefit"``, the scores of the
+        data passed to :meth:`fit`). NaN where a row was in no validation part,
+        or its label was skipped in that fold. For reports and plots of the
+        out-of-fold quality (:func:`skimb.diagnostics.label_report`).
     cv_results_ : dict of ndarrays
         Per split (rows) and label (columns): ``"thresholds"`` and ``"scores"``
         (each split's own best threshold and its objective on that split's
@@ -447,12 +463,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
                     "(e.g. cv=0.3) or refit=True."
                 )
-            results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            results = Parallel(
+                n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
+            )(
                 delayed(_fit_fold)(
                     clone(self.estimator), X_folds, Y, train, test, method, fit_params, keep
                 )
                 for train, test in splits
             )
+            results = list(_progress(results, len(splits), self.verbose))
             folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
                      zip(results, splits)]
             if keep:
@@ -468,6 +487,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         scores = np.concatenate([s for s, _, _ in folds])
         truth = np.concatenate([Y[test] for _, test, _ in folds])
+        self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
+        for fold_scores, test, skipped in folds:
+            self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
         weight = None
         if any(skipped.any() for _, _, skipped in folds):
             weight = np.concatenate(

@@ -135,3 +135,28 @@ def test_verbose_progress_bar(capsys):
     out = capsys.readouterr()
     assert "train_loss" in out.out.splitlines()[0]  # skorch's table, one line per epoch
     assert len(out.out.splitlines()) == 4 and "2/2" in out.err
+
+
+# ------------------------------------------------ ThresholdOptimizer additions
+def test_threshold_optimizer_fold_progress_bar_and_out_of_fold_scores(capsys):
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skimb import ThresholdOptimizer
+    from skimb.model_selection import MultilabelStratifiedKFold
+
+    X, Y = long_tail()
+    base = OneVsRestClassifier(LogisticRegression())
+    quiet = ThresholdOptimizer(base, cv=3, random_state=0).fit(X, Y)
+    assert capsys.readouterr().err == ""
+    ThresholdOptimizer(base, cv=3, random_state=0, verbose=1).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "ThresholdOptimizer" in err and "3/3" in err and "fold" in err
+    # each row's score comes from the fold model that did not see it
+    expected = np.empty(Y.shape)
+    for train, test in MultilabelStratifiedKFold(3, shuffle=True, random_state=0).split(X, Y):
+        expected[test] = clone(base).fit(X[train], Y[train]).predict_proba(X[test])
+    np.testing.assert_allclose(quiet.oof_scores_, expected)
+    prefit = ThresholdOptimizer(quiet.estimator_, cv="prefit").fit(X, Y)
+    np.testing.assert_allclose(prefit.oof_scores_, quiet.estimator_.predict_proba(X))
