@@ -224,13 +224,16 @@ def check_label_values(
 def _scores_and_thresholds(estimator, X):
     """Scores of a fitted multi-label estimator and the thresholds it applies.
 
-    ``thresholds_`` of a :class:`~skimb.ThresholdOptimizer` (also as the last
-    step of a Pipeline), else the estimator's ``threshold`` parameter, else 0.5.
+    A :class:`~skimb.ThresholdOptimizer` (also as the last step of a Pipeline)
+    gives the scores it thresholds and ``thresholds_``; another estimator its
+    ``predict_proba`` and its ``threshold`` parameter (else 0.5).
     """
     final = estimator[-1] if hasattr(estimator, "steps") else estimator
-    thresholds = getattr(final, "thresholds_", None)
-    if thresholds is None:
-        thresholds = final.get_params(deep=False).get("threshold", 0.5)
+    if hasattr(final, "thresholds_") and hasattr(final, "_scores"):
+        if final is not estimator and len(estimator.steps) > 1:
+            X = estimator[:-1].transform(X)
+        return np.asarray(final._scores(X), dtype=np.float64), final.thresholds_
+    thresholds = final.get_params(deep=False).get("threshold", 0.5)
     scores = estimator.predict_proba(X)
     if isinstance(scores, list) or np.ndim(scores) != 2:
         raise ValueError(
