@@ -1,4 +1,4 @@
-"""Command line: ``python -m skimb {demo,predict,report} ...`` (also the ``skimb`` command).
+"""Command line: ``python -m skimb {demo,fit,predict,report} ...`` (also ``skimb``).
 
 Argument parsing and the commands; reading data files is :mod:`skimb.io`.
 A user's mistake (a missing file, an unknown label column, labels that are not
@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,6 +116,91 @@ def _read_for_model(bundle, args, *, labels: bool) -> Dataset:
 
 
 # -------------------------------------------------------------------- commands
+def build_model(loss: str = "bce", objective: str = "f1", cv: int = 5, *,
+                epochs: int = 20, sparse: bool = False, seed: int = 0, verbose: int = 0):
+    """The pipeline ``skimb fit`` trains: a scaler, then a ThresholdOptimizer around
+    the classifier (per-label thresholds learned out-of-fold).
+
+    The same pipeline in Python gives the same model for the same data and seed.
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .classifier import MultiLabelImbalancedClassifier
+    from .thresholds import ThresholdOptimizer
+
+    classifier = MultiLabelImbalancedClassifier(
+        criterion=loss, max_epochs=epochs, random_state=seed, verbose=max(verbose - 1, 0),
+        # the thresholds are tuned out-of-fold; the report checks them instead
+        check_collapse=False,
+    )
+    return make_pipeline(
+        StandardScaler(with_mean=not sparse),
+        ThresholdOptimizer(classifier, objective=objective, cv=cv, random_state=seed,
+                           verbose=verbose),
+    )
+
+
+def _fit(args, out) -> None:
+    import joblib
+
+    from . import __version__
+    from .diagnostics import label_report
+    from .losses import get_loss
+
+    get_loss(args.loss)  # an unknown name fails now, listing the known ones
+    if args.cv < 2:
+        raise DataError(f"--cv {args.cv}: give at least 2 folds.")
+    data = load_data(args.data, args.labels)
+    print(f"read {os.path.basename(data.path)}: {data.n_samples} rows, "
+          f"{data.X.shape[1]} features, {len(data.label_names)} labels", file=out)
+    data = _rows(data, args.rows, "train", out)
+    import scipy.sparse as sp
+
+    model = build_model(args.loss, args.objective, args.cv, epochs=args.epochs,
+                        sparse=sp.issparse(data.X), seed=args.seed, verbose=args.verbose)
+    print(f"training: scaler -> ThresholdOptimizer(objective={args.objective!r}, "
+          f"cv={args.cv}) around MultiLabelImbalancedClassifier(criterion={args.loss!r}, "
+          f"max_epochs={args.epochs}, pos_weight='auto'), seed {args.seed}", file=out)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data.X, data.Y)
+    for w in caught:
+        print(f"skimb: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    optimizer = model[-1]
+    print(f"trained in {time.perf_counter() - start:.1f}s\n", file=out)
+    scores = optimizer.oof_scores_
+    missing = np.isnan(scores)
+    if missing.any():
+        cols = [data.label_names[j] for j in np.flatnonzero(missing.any(axis=0))]
+        print(f"note: labels {cols[:10]} had a single class in the training part of some "
+              "folds; their held-out scores there count as 0 in this report", file=out)
+        scores = np.where(missing, 0.0, scores)
+    report = label_report(data.Y, scores, optimizer.thresholds_, data.label_names)
+    print(f"out-of-fold report ({data.n_samples} rows; each row scored by the fold model "
+          f"that did not see it, at the learned thresholds):", file=out)
+    print(report, file=out)
+    if optimizer.fallback_labels_:
+        shown = ", ".join(f"{data.label_names[j]} ({why})"
+                          for j, why in list(optimizer.fallback_labels_.items())[:10])
+        print(f"fallback threshold ({optimizer.fallback!r}) for: {shown}", file=out)
+    if args.out is None:
+        print("not saved: add --out model.joblib to keep the model", file=out)
+        return
+    joblib.dump(
+        {
+            MODEL_KEY: model,
+            "feature_names": data.feature_names,
+            "label_names": data.label_names,
+            "skimb_version": __version__,
+            "trained_on": os.path.basename(data.path),
+        },
+        args.out,
+    )
+    print(f"saved {args.out}: skimb predict {args.out} DATA", file=out)
+
+
 def _predict(args, out) -> None:
     bundle = _load_model(args.model)
     data = _rows(_read_for_model(bundle, args, labels=False), args.rows, "test", sys.stderr)
@@ -172,6 +258,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-samples", type=int, default=6000)
     p.add_argument("--seed", type=int, default=0)
 
+    from .objectives import OBJECTIVES
+
+    p = sub.add_parser(
+        "fit",
+        help="train scaler + ThresholdOptimizer(classifier) on DATA and print the "
+        "out-of-fold report",
+    )
+    p.add_argument("data", help="a CSV, ARFF (dense or sparse) or npz file")
+    p.add_argument("--labels", nargs="+", metavar="COL",
+                   help="label column names, or one number N for the last N columns "
+                   "(npz: optional, default all of Y)")
+    p.add_argument("--loss", default="bce", help="loss name (skimb.losses.available_losses)")
+    p.add_argument("--objective", default="f1", choices=OBJECTIVES,
+                   help="what each label's threshold maximises (default f1)")
+    p.add_argument("--cv", type=int, default=5, help="folds for the thresholds (default 5)")
+    p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="save the fitted model here (e.g. model.joblib)")
+    p.add_argument("-v", "--verbose", action="count", default=1,
+                   help="-v: also a progress bar over each fold's epochs")
+    p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0,
+                   help="no progress bars")
+    _add_rows(p, "train")
+
     p = sub.add_parser("predict", help="predict the labels of DATA with a saved model")
     p.add_argument("model", help="a model file written by `skimb fit --out`")
     p.add_argument("data", help="CSV, ARFF or npz file with the model's feature columns")
@@ -201,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         np.set_printoptions(precision=3)
         demo(args.n_samples, args.seed)
         return 0
-    commands = {"predict": _predict, "report": _report}
+    commands = {"fit": _fit, "predict": _predict, "report": _report}
     try:
         commands[args.command](args, out)
     except (ValueError, OSError) as exc:

@@ -11,7 +11,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
+from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer, make_long_tail_multilabel
 from skimb.cli import MODEL_KEY, demo, main
 from skimb.diagnostics import label_report
 from skimb.io import save_data
@@ -127,3 +127,103 @@ def test_bad_input_is_one_line_and_exit_1(saved, capsys, argv, match):
     assert err.startswith("skimb: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
     assert re.search(match, err), err
+
+
+# ---------------------------------------------------------------- end to end
+DENSE_HEADER = "@relation 'toy'\n"
+
+
+def write_dense_arff(path, X, Y, features, labels):
+    """A dense MULAN ARFF written by hand (not by skimb.io), labels last."""
+    lines = [DENSE_HEADER, *(f"@attribute {f} numeric" for f in features),
+             *(f"@attribute {lab} {{0,1}}" for lab in labels), "@data"]
+    lines += [",".join([*(f"{v:.9g}" for v in x), *(str(v) for v in y)]) for x, y in zip(X, Y)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_sparse_arff(path, X, Y, features, labels):
+    lines = ["@relation sparse", *(f"@attribute {f} numeric" for f in features),
+             *(f"@attribute {lab} {{0,1}}" for lab in labels), "@data"]
+    d = len(features)
+    for x, y in zip(X, Y):
+        entries = [f"{j} {x[j]:.9g}" for j in np.flatnonzero(x)]
+        entries += [f"{d + j} 1" for j in np.flatnonzero(y)]
+        lines.append("{" + ",".join(entries) + "}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    X, Y = make_long_tail_multilabel(160, 5, 3, min_prevalence=0.1, random_state=0)
+    X = np.where(np.abs(X) > 0.5, X, 0).astype(np.float32)  # zeros for the sparse file
+    features, labels = [f"f{i}" for i in range(5)], ["a", "b", "c"]
+    lines = [",".join(features + labels)]
+    lines += [",".join([*(f"{v:.9g}" for v in x), *(str(v) for v in y)]) for x, y in zip(X, Y)]
+    (tmp / "d.csv").write_text("\n".join(lines) + "\n")
+    write_dense_arff(tmp / "dense.arff", X, Y, features, labels)
+    write_sparse_arff(tmp / "sparse.arff", X, Y, features, labels)
+    np.savez(tmp / "d.npz", X=X, Y=Y.astype(np.uint8), label_names=np.array(labels),
+             feature_names=np.array(features), is_test=np.arange(160) >= 120)
+    return tmp, X, Y
+
+
+FIT = ["--cv", "2", "--epochs", "2", "--seed", "0", "-q"]
+
+
+@pytest.mark.parametrize(
+    "name, labels", [("d.csv", ["a", "b", "c"]), ("dense.arff", ["3"]),
+                     ("sparse.arff", ["3"]), ("d.npz", [])],
+)
+def test_fit_predict_report_on_every_format(files, capsys, name, labels):
+    tmp, X, _ = files
+    model = tmp / f"{name}.joblib"
+    label_args = ["--labels", *labels] if labels else []
+    code, out, err = run(["fit", tmp / name, *label_args, *FIT, "--out", model], capsys)
+    assert code == 0, err
+    rows = 120 if name.endswith(".npz") else 160  # npz: the training rows of is_test
+    assert f"out-of-fold report ({rows} rows" in out and f"saved {model}" in out
+    bundle = joblib.load(model)
+    opt = bundle[MODEL_KEY][-1]
+    assert bundle["label_names"] == ["a", "b", "c"]
+    # the report's macro-F1 is the optimizer's own out-of-fold score
+    macro_line = next(line for line in out.splitlines() if line.startswith("macro"))
+    assert float(macro_line.split()[-2]) == pytest.approx(opt.best_score_, abs=5e-4)
+
+    code, out, _ = run(["predict", model, tmp / name], capsys)
+    assert code == 0
+    X_pred = X[120:] if name.endswith(".npz") else X
+    np.testing.assert_array_equal(np.loadtxt(out.splitlines()[1:], delimiter=","),
+                                  bundle[MODEL_KEY].predict(X_pred))
+    code, out, _ = run(["report", model, tmp / name], capsys)
+    assert code == 0 and f"{len(X_pred)} rows of {name}" in out
+    thresholds_line = [line.split()[5] for line in out.splitlines() if line.startswith("a ")]
+    assert float(thresholds_line[0]) == pytest.approx(opt.thresholds_[0], abs=5e-5)
+
+
+def test_fit_matches_the_python_api_on_the_same_data_and_seed(files, capsys):
+    tmp, X, Y = files
+    code, out, _ = run(["fit", tmp / "d.csv", "--labels", "3", *FIT], capsys)
+    assert code == 0 and "not saved" in out
+    api = make_pipeline(
+        StandardScaler(),
+        ThresholdOptimizer(MultiLabelImbalancedClassifier(max_epochs=2, random_state=0),
+                           cv=2, random_state=0),
+    ).fit(X, Y)
+    opt = api[-1]
+    expected = label_report(Y, opt.oof_scores_, opt.thresholds_, ["a", "b", "c"])
+    assert str(expected) in out
+
+
+def test_fit_errors_are_one_line(files, capsys):
+    tmp = files[0]
+    for argv, match in [
+        (["fit", tmp / "d.csv", "--labels", "zzz"], r"unknown label columns \['zzz'\]"),
+        (["fit", tmp / "d.csv", "--labels", "a", "--loss", "nope"], "Unknown loss 'nope'"),
+        (["fit", tmp / "d.csv", "--labels", "a", "--cv", "1"], "give at least 2 folds"),
+        (["fit", tmp / "d.csv"], "which columns are the labels"),
+    ]:
+        code, _, err = run(argv, capsys)
+        assert code == 1 and err.count("\n") == 1 and re.search(match, err), err
+    with pytest.raises(SystemExit):
+        main(["fit", str(tmp / "d.csv"), "--labels", "a", "--objective", "accuracy"])
