@@ -128,13 +128,13 @@ class LabelPrecisionRecallDisplay:
         for k, name in enumerate(self.label_names):
             (line,) = ax.step(
                 self.recall[k], self.precision[k], where="post",
-                label=f"{name} (AP {self.average_precision[k]:.2f})",
+                label=f"{name}: AP {self.average_precision[k]:.2f}, "
+                f"dot at threshold {self.thresholds[k]:.3g}",
             )
             color = line.get_color()
             r, p = self.operating_points[k]
             (point,) = ax.plot(
-                [r], [p], "o", color=color, markeredgecolor="black", markersize=7,
-                label=f"{name} at threshold {self.thresholds[k]:.3g}",
+                [r], [p], "o", color=color, markeredgecolor="black", markersize=7
             )
             ax.axhline(self.prevalence[k], color=color, linestyle=":", linewidth=0.8)
             self.lines_.append(line)

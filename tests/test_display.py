@@ -52,7 +52,8 @@ def test_precision_recall_curves_and_operating_points(scores):
     assert disp.points_[1].get_color() == disp.lines_[1].get_color()
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     ap = average_precision_score(Y[:, 2], P[:, 2])
-    assert f"c (AP {ap:.2f})" in legend and "c at threshold 0.7" in legend
+    assert legend == [f"a: AP {average_precision_score(Y[:, 0], P[:, 0]):.2f}, dot at "
+                      "threshold 0.5", f"c: AP {ap:.2f}, dot at threshold 0.7"]
     assert ax.get_xlabel() == "recall" and ax.get_ylabel() == "precision"
 
 
