@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.utils import to_device
+from torch.utils.data import Subset
 
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
@@ -33,6 +34,7 @@ from .diagnostics import (
     compute_pos_weight,
 )
 from .losses import MultiLabelLoss, get_loss
+from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
 
 __all__ = ["MultiLabelImbalancedClassifier"]
@@ -86,9 +88,13 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         Upper clip of the automatic ratio.
     threshold : float or array-like of shape (n_labels,), default=0.5
         Probability at or above which ``predict`` says 1.
-    train_split : callable or None, default=None
-        ``None`` trains on all rows (no silent hold-out). Otherwise a skorch-style
-        split, e.g. :class:`skorch.dataset.ValidSplit`.
+    train_split : float, callable or None, default=None
+        ``None`` trains on all rows (no silent hold-out). A float in (0, 1) holds
+        out that share of the rows for validation (``valid_loss`` in the history)
+        with a multi-label iterative stratification, so every label with at least
+        two positives has positives on both sides (seeded by ``random_state``).
+        A callable is a skorch-style split, e.g. :class:`skorch.dataset.ValidSplit`
+        (which does not stratify multi-label y).
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         ``"auto"`` uses CUDA when it is available, else the CPU. Fitted state
         other than the module, criterion and optimizer is kept as NumPy, so a
@@ -185,6 +191,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
+        "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
         "check_collapse": ["boolean"],
         "verbose": ["verbose"],
     }
@@ -477,6 +484,18 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if prefix == "iterator_train":
             params.setdefault("shuffle", True)
         return params
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split off the validation rows; a float ``train_split`` stratifies every label."""
+        if not isinstance(self.train_split, Real):
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, Integral):
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
+        cv = MultilabelStratifiedShuffleSplit(test_size=self.train_split, random_state=seed)
+        idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), y))
+        return Subset(dataset, idx_train), Subset(dataset, idx_valid)
 
     def _check_module_output(self, X):
         """Fail early, in words, when the module's output is not logits of the right shape."""

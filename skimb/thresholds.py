@@ -222,8 +222,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``cv="prefit"``.
     min_positives : int, default=5
         Labels with fewer out-of-fold positives than this take the ``fallback``
-        threshold. The default comes from the rare-label benchmark (enron and
-        bibtex, see ``benchmarks/README.md``).
+        threshold.
+    min_score : "auto", float or None, default="auto"
+        Labels whose best out-of-fold objective is below this take the
+        ``fallback`` (the trigger of Fan & Lin's SCutFBR). It catches labels
+        the model has not learned: with uninformative scores the F-measure is
+        maximised by predicting (nearly) every row positive, which floods the
+        predictions with false positives. ``"auto"`` is 0.1 for ``"f1"`` and
+        ``"fbeta"`` and no such guard for the other objectives; a float applies
+        to any objective where larger is better; ``None`` disables it.
     fallback : {"default", "max_score", "never"} or None, default="default"
         Threshold of a guarded label: ``"default"`` the estimator's own (0.5
         for probabilities, 0 for decision values, or the estimator's
@@ -231,8 +238,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         highest out-of-fold score (SCutFBR.1: only a new, higher score fires);
         ``"never"`` infinity. ``None`` switches the guards off. A label is
         guarded when it has fewer than ``min_positives`` out-of-fold positives,
-        constant out-of-fold scores, or (``"per_label"``) when its tuned
-        threshold does not beat the default threshold on the out-of-fold data.
+        constant out-of-fold scores, or a best out-of-fold objective below
+        ``min_score``. With ``"per_label"``, a label whose tuned threshold does
+        not beat the default threshold on the out-of-fold data keeps the
+        default threshold (whatever ``fallback`` says: it is as good). The defaults of
+        ``min_positives``, ``min_score`` and ``fallback`` come from the
+        rare-label benchmark on enron and bibtex (``docs/thresholds.md``).
     response_method : {"auto", "predict_proba", "decision_function"}, default="auto"
         Which scores to threshold; ``"auto"`` prefers ``predict_proba``.
     n_jobs : int or None, default=None
@@ -258,7 +269,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The estimator's own thresholds (what ``fallback="default"`` uses).
     fallback_labels_ : dict
         ``{label index: reason}`` for every label that got the fallback:
-        ``"few_positives"``, ``"constant_scores"`` or ``"no_gain"``.
+        ``"few_positives"``, ``"constant_scores"``, ``"low_score"`` or
+        ``"no_gain"``.
+    min_score_ : float or None
+        The ``min_score`` used (``"auto"`` resolved).
     oof_scores_ : ndarray of shape (n_samples, n_labels)
         The validation scores the thresholds were searched on, each row from
         the fold where it was held out (with ``cv="prefit"``, the scores of the
@@ -324,6 +338,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ],
         "refit": ["boolean"],
         "min_positives": [Interval(Integral, 0, None, closed="left")],
+        "min_score": [StrOptions({"auto"}), Real, None],
         "fallback": [StrOptions(set(FALLBACKS)), None],
         "response_method": [StrOptions({"auto", "predict_proba", "decision_function"})],
         "n_jobs": [Integral, None],
@@ -345,6 +360,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         cv=5,
         refit=True,
         min_positives=5,
+        min_score="auto",
         fallback="default",
         response_method="auto",
         n_jobs=None,
@@ -362,6 +378,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.refit = refit
         self.min_positives = min_positives
+        self.min_score = min_score
         self.fallback = fallback
         self.response_method = response_method
         self.n_jobs = n_jobs
@@ -444,6 +461,14 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "strategy='per_label'."
             )
         method = _response_method(self.estimator, self.response_method)
+        self.min_score_ = self.min_score
+        if self.min_score == "auto":
+            self.min_score_ = 0.1 if objective.name in ("f1", "fbeta") else None
+        elif self.min_score is not None and not objective.greater_is_better:
+            raise ValueError(
+                f"min_score={self.min_score} guards objectives where larger is better, but "
+                f"{objective.name!r} is minimised; use min_score=None (or 'auto')."
+            )
 
         if self.cv == "prefit":
             check_is_fitted(self.estimator)
@@ -530,6 +555,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         reasons = np.full(n_labels, "", dtype=object)
         reasons[positives < self.min_positives] = "few_positives"
         reasons[(reasons == "") & ~(high > low)] = "constant_scores"
+        if self.min_score_ is not None:
+            reasons[(reasons == "") & ~(values >= self.min_score_)] = "low_score"
         if self.strategy == "per_label":
             default = objective(
                 *confusion_counts(truth, scores >= self.default_thresholds_, weight)
@@ -541,10 +568,14 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         guarded = reasons != ""
         fallback = {
             "default": self.default_thresholds_,
-            "max_score": np.nextafter(high, np.inf),
+            # a label without any usable validation score never fires
+            "max_score": np.where(np.isfinite(high), np.nextafter(high, np.inf), np.inf),
             "never": np.full(n_labels, np.inf),
         }[self.fallback]
         thresholds = np.where(guarded, fallback, tuned)
+        # the default is as good as the tuned threshold there: keep it, whatever fallback says
+        no_gain = reasons == "no_gain"
+        thresholds[no_gain] = self.default_thresholds_[no_gain]
         if self.strategy == "micro":
             thresholds, _ = find_micro_thresholds(
                 truth, scores, objective=objective, init=thresholds, frozen=guarded,

@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 
-from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
+from skimb import MultiLabelImbalancedClassifier, find_thresholds, make_long_tail_multilabel
 from skimb.losses import BCELoss
 
 
@@ -34,13 +34,8 @@ def fast(**kw):
 
 
 def best_macro_f1(Y, P):
-    """Macro-F1 with each label at its best threshold (brute force)."""
-    return np.mean(
-        [
-            max(f1_score(Y[:, j], P[:, j] >= t, zero_division=0) for t in np.unique(P[:, j]))
-            for j in range(Y.shape[1])
-        ]
-    )
+    """Macro-F1 with each label at its best threshold (exact search)."""
+    return find_thresholds(Y, P, objective="f1")[1].mean()
 
 
 # ------------------------------------------------------------------ pos_weight
@@ -378,3 +373,17 @@ def test_default_is_far_better_than_the_classic_mistake():
     bad_f1 = f1_score(Yte, bad.predict(Xte), average="macro", zero_division=0)
     assert good_f1 > 0.55
     assert good_f1 - bad_f1 > 0.4
+
+
+def test_float_train_split_keeps_every_label_on_both_sides():
+    X, Y = make_long_tail_multilabel(500, 6, 6, min_prevalence=0.01, random_state=0)
+    assert Y[:, -1].sum() == 5  # the rarest label: 5 positives in 500 rows
+    clf = fast(max_epochs=2, train_split=0.2)
+    train, valid = clf.fit(X, Y).get_split_datasets(X, Y.astype(np.float32))
+    assert len(valid) == 100 and len(train) == 400
+    assert (Y[valid.indices].sum(0) > 0).all() and (Y[train.indices].sum(0) > 0).all()
+    assert "valid_loss" in clf.history[-1]
+    # pos_weight still comes from all 500 rows, not the training part
+    np.testing.assert_allclose(clf.pos_weight_[-1], 495 / 5)
+    with pytest.raises(ValueError, match="'train_split' parameter"):
+        fast(train_split=1.5).fit(X, Y)

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from skimb import ThresholdOptimizer, find_thresholds, make_long_tail_multilabel
 from skimb._search import find_micro_thresholds
@@ -44,6 +45,13 @@ class ColumnScores(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return np.asarray(X, dtype=float)[:, : self.n_labels_]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # many tiny LogisticRegression fits: threaded BLAS only oversubscribes 2 cores
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +105,26 @@ def test_wrapped_estimators(name, data):
     assert model.best_score_ == pytest.approx(np.mean(model.best_scores_))
     assert hasattr(model, "predict_proba") == (name != "ovr_linear_svc")
     assert hasattr(model, "decision_function") == hasattr(model.estimator_, "decision_function")
+
+
+def test_wraps_skimb_classifier(data, tmp_path):
+    from skimb import MultiLabelImbalancedClassifier
+
+    X, Y = data
+    net = MultiLabelImbalancedClassifier(
+        max_epochs=3, batch_size=64, lr=1e-2, threshold=0.4, random_state=0
+    )
+    model = make_pipeline(StandardScaler(), ThresholdOptimizer(net, cv=2, random_state=0))
+    model.fit(X, Y)
+    tuned = model[-1]
+    # the classifier's own threshold parameter is the default (and the fallback)
+    np.testing.assert_array_equal(tuned.default_thresholds_, np.full(5, 0.4))
+    proba = tuned.estimator_.predict_proba(model[:-1].transform(X))
+    np.testing.assert_array_equal(model.predict(X), proba >= tuned.thresholds_)
+    assert tuned.cv_results_["thresholds"].shape == (2, 5)
+    path = tmp_path / "net.joblib"
+    joblib.dump(model, path)
+    np.testing.assert_array_equal(joblib.load(path).predict(X), model.predict(X))
 
 
 def test_pooled_out_of_fold_search_is_exact(data):
@@ -159,15 +187,32 @@ def test_rare_label_guards_and_fallbacks(fallback, expected):
     assert model.fallback_labels_ == {1: "few_positives", 2: "constant_scores", 3: "no_gain"}
     np.testing.assert_array_equal(model.default_thresholds_, np.full(4, 0.3))
     if fallback != "max_score":
-        assert model.thresholds_[1] == expected
+        assert model.thresholds_[1] == model.thresholds_[2] == expected
     else:
         assert model.thresholds_[1] == np.nextafter(S[:, 1].max(), np.inf)
         assert model.thresholds_[2] == np.nextafter(0.2, 1.0)
+    assert model.thresholds_[3] == 0.3  # no gain: the default, whatever the fallback
     assert model.thresholds_[0] == find_thresholds(Y[:, 0], S[:, 0])[0]
     # guards off: every label keeps its tuned threshold
     off = ThresholdOptimizer(ColumnScores(0.3), cv=3, fallback=None, random_state=0).fit(S, Y)
     assert off.fallback_labels_ == {}
     np.testing.assert_array_equal(off.thresholds_, find_thresholds(Y, S)[0])
+
+
+def test_low_score_guard():
+    rng = np.random.default_rng(3)
+    Y = (rng.random((300, 2)) < 0.2).astype(int)
+    S = rng.random((300, 2))
+    S[:, 0] += 0.6 * Y[:, 0]  # learned; label 1 is noise: F1 optimum near "predict all"
+    common = {"cv": 3, "random_state": 0, "min_positives": 0}
+    model = ThresholdOptimizer(ColumnScores(), min_score=0.4, **common).fit(S, Y)
+    assert model.min_score_ == 0.4
+    assert model.fallback_labels_ == {1: "low_score"} and model.thresholds_[1] == 0.5
+    assert ThresholdOptimizer(ColumnScores(), **common).fit(S, Y).min_score_ == 0.1
+    mcc = ThresholdOptimizer(ColumnScores(), objective="mcc", **common).fit(S, Y)
+    assert mcc.min_score_ is None
+    with pytest.raises(ValueError, match="'cost' is minimised; use min_score=None"):
+        ThresholdOptimizer(ColumnScores(), objective="cost", min_score=0.2, **common).fit(S, Y)
 
 
 def test_micro_strategy_keeps_guarded_labels_fixed():
@@ -196,6 +241,11 @@ def test_label_without_positive_in_a_training_fold():
         assert np.isnan(model.cv_results_["thresholds"][skipped]).all()
         assert model.fallback_labels_[2] == "few_positives"
         assert model.predict(X).shape == Y.shape
+    # a label without any positive is skipped in every fold: max_score has no score
+    Y[:, 2] = 0
+    with pytest.warns(UserWarning, match="single class"):
+        model = ThresholdOptimizer(OneVsRestClassifier(LR), cv=3, fallback="max_score").fit(X, Y)
+    assert model.fallback_labels_[2] == "few_positives" and model.thresholds_[2] == np.inf
 
 
 def test_cv_options(data):
