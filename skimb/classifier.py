@@ -33,7 +33,7 @@ from .diagnostics import (
     class_counts,
     compute_pos_weight,
 )
-from .losses import MultiLabelLoss, get_loss
+from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
 
@@ -82,7 +82,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         at ``max_pos_weight``. ``"sqrt"``: its square root. ``None``: unweighted.
         An array is used as given; values below 1 on rare labels trigger a
         warning, since that is the inverted ratio ``n_pos / n_neg``. Losses that
-        re-weight classes themselves (``balances_classes``) get it only when it is
+        re-weight classes themselves with their hyper-parameters (see
+        :func:`skimb.losses.takes_automatic_pos_weight`; ``focal`` with its default
+        ``alpha``, but not with ``criterion__alpha=None``) get it only when it is
         set explicitly (not ``"auto"``), with a warning about double weighting.
     max_pos_weight : float or None, default=100.0
         Upper clip of the automatic ratio.
@@ -387,7 +389,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 )
             return None
         explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
-        balances = getattr(cls, "balances_classes", False)
+        ours = isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
+        if ours:  # whether a skimb loss weights classes itself depends on its parameters
+            balances = not takes_automatic_pos_weight(cls, user_params)
+        else:
+            balances = getattr(cls, "balances_classes", False)
         if balances and not explicit:
             return None
         if isinstance(self.pos_weight, str):
@@ -406,7 +412,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self.n_samples_seen_,
                 getattr(self, "label_names_", None),
             )
-        if balances:
+        if balances and not ours:  # skimb's losses warn when built (DoubleWeightingWarning)
             warnings.warn(
                 f"The loss {cls.__name__} already re-weights classes; adding pos_weight on "
                 "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
