@@ -130,9 +130,7 @@ def build_model(loss: str = "bce", objective: str = "f1", cv: int = 5, *,
     from .thresholds import ThresholdOptimizer
 
     classifier = MultiLabelImbalancedClassifier(
-        criterion=loss, max_epochs=epochs, random_state=seed, verbose=max(verbose - 1, 0),
-        # the thresholds are tuned out-of-fold; the report checks them instead
-        check_collapse=False,
+        criterion=loss, max_epochs=epochs, random_state=seed, verbose=max(verbose - 1, 0)
     )
     return make_pipeline(
         StandardScaler(with_mean=not sparse),

@@ -122,6 +122,24 @@ def _default_thresholds(estimator, method, n_labels):
     return np.full(n_labels, 0.5)
 
 
+def _clone_unchecked(estimator):
+    """A clone with skimb's post-fit collapse check switched off, where it has one.
+
+    The check (``check_collapse`` of ``MultiLabelImbalancedClassifier``, also
+    inside a Pipeline) warns about labels never predicted at the classifier's
+    own fixed threshold, the very threshold this optimizer replaces: in the
+    folds and the refit it would only repeat a warning the tuned thresholds
+    answer.
+    """
+    estimator = clone(estimator)
+    off = {
+        name: False
+        for name in estimator.get_params()
+        if name == "check_collapse" or name.endswith("__check_collapse")
+    }
+    return estimator.set_params(**off) if off else estimator
+
+
 def _progress(results, total, verbose):
     """Wrap the fold results in a tqdm progress bar when ``verbose >= 1``."""
     if verbose < 1:
@@ -287,7 +305,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         threshold and score are NaN); and per label ``"mean_threshold"``,
         ``"std_threshold"``, ``"mean_score"``, ``"std_score"``.
     estimator_ : estimator object
-        The fitted estimator whose scores :meth:`predict` thresholds.
+        The fitted estimator whose scores :meth:`predict` thresholds. When it
+        is (or ends in) skimb's classifier, its ``check_collapse`` is off: that
+        check tests the fixed threshold the optimizer replaces.
     classes_ : list of ndarray
         ``[array([0, 1])] * n_labels``.
     n_features_in_ : int
@@ -492,7 +512,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
             )(
                 delayed(_fit_fold)(
-                    clone(self.estimator), X_folds, Y, train, test, method, fit_params, keep
+                    _clone_unchecked(self.estimator), X_folds, Y, train, test, method,
+                    fit_params, keep,
                 )
                 for train, test in splits
             )
@@ -502,7 +523,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if keep:
                 estimator = results[0][2]
             else:
-                estimator = clone(self.estimator).fit(X, Y, **fit_params)
+                estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
         self._warn_skipped([skipped for _, _, skipped in folds])
 
         self.estimator_ = estimator

@@ -160,3 +160,27 @@ def test_threshold_optimizer_fold_progress_bar_and_out_of_fold_scores(capsys):
     assert capsys.readouterr().err == ""  # verbose=0: no bar
     prefit = ThresholdOptimizer(shown.estimator_, cv="prefit").fit(X, Y)
     np.testing.assert_allclose(prefit.oof_scores_, shown.estimator_.predict_proba(X))
+
+
+def test_threshold_optimizer_switches_the_fixed_threshold_check_off():
+    """Inside ThresholdOptimizer the fold models' check at 0.5 would only repeat itself."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skimb import ThresholdOptimizer
+
+    X, Y = long_tail()
+    inverted = (Y.sum(0) / (len(Y) - Y.sum(0))).astype(np.float32)
+    clf = MultiLabelImbalancedClassifier(pos_weight=inverted, max_epochs=2, random_state=0)
+    _, alone = fit_recording(X, Y, **clf.get_params())
+    assert any(w.category is LabelCollapseWarning for w in alone)  # the setup collapses
+    for estimator, key in [
+        (clf, "check_collapse"),
+        (make_pipeline(StandardScaler(), clf), "multilabelimbalancedclassifier__check_collapse"),
+    ]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            opt = ThresholdOptimizer(estimator, cv=2, random_state=0).fit(X, Y)
+        assert not any(w.category is LabelCollapseWarning for w in caught)
+        assert opt.estimator_.get_params()[key] is False
+        assert estimator.get_params()[key] is True  # the user's estimator is untouched
