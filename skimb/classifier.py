@@ -28,7 +28,14 @@ from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
-from .diagnostics import check_pos_weight, class_counts, compute_pos_weight
+from .callbacks import EpochProgressBar, EpochTable
+from .diagnostics import (
+    check_collapse,
+    check_label_values,
+    check_pos_weight,
+    class_counts,
+    compute_pos_weight,
+)
 from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
@@ -106,8 +113,15 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         Seeds weight initialisation, dropout and batch shuffling (without changing
         torch's global random state). Two fits with the same integer on the CPU
         give identical ``predict_proba``.
+    check_collapse : bool, default=True
+        After ``fit``, predict the training rows once and warn
+        (:class:`~skimb.diagnostics.LabelCollapseWarning`) when labels that have
+        positives are never predicted at ``threshold``: the "predicts all zeros"
+        failure, named per label with its mean probability against its
+        prevalence. ``False`` skips the check and its prediction pass.
     verbose : int, default=0
-        ``0`` is silent; ``1`` prints skorch's epoch table.
+        ``0`` is silent; ``1`` shows a progress bar over the epochs (tqdm, with
+        the last losses); ``2`` also prints skorch's table, one line per epoch.
     precision : {None, "bf16", "fp16"}, default=None
         Mixed precision. ``None`` trains and predicts in float32. ``"bf16"`` runs
         the module's forward pass under bfloat16 autocast (CUDA or CPU).
@@ -177,6 +191,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         train_split=None,
         device: str = "auto",
         random_state=None,
+        check_collapse: bool = True,
         verbose: int = 0,
         precision: str | None = None,
         iterator_train=None,
@@ -202,6 +217,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         self.threshold = threshold
         self.random_state = random_state
         self.precision = precision
+        self.check_collapse = check_collapse
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
@@ -213,6 +229,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "random_state": ["random_state"],
         "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
         "precision": [StrOptions({"bf16", "fp16"}), None],
+        "check_collapse": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def _check_skimb_params(self):
@@ -242,6 +260,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         tags.target_tags.single_output = False
         tags.input_tags.sparse = True
         return tags
+
+    @property
+    def _default_callbacks(self):
+        # skorch's defaults, with its epoch table moved to verbose >= 2 and a
+        # progress bar over the epochs at verbose >= 1.
+        callbacks = [
+            (name, EpochTable() if name == "print_log" else cb)
+            for name, cb in super()._default_callbacks
+        ]
+        return [*callbacks, ("progress_bar", EpochProgressBar())]
 
     # ------------------------------------------------------- device handling
     # ``device`` is a property: the parameter keeps what the user asked for
@@ -347,17 +375,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 raise ValueError(
                     "y must hold only 0 and 1; it holds non-numeric values."
                 ) from None
-        not_01 = y != 0
-        not_01 &= y != 1
-        bad = np.flatnonzero(not_01.any(axis=0))
-        del not_01
-        if bad.size:
-            cols = names[bad].tolist() if names is not None else bad.tolist()
-            raise ValueError(
-                f"y has values other than 0 and 1 in columns {cols[:20]}. Each label "
-                "column must be a 0/1 indicator; binarise soft or count labels first "
-                "(e.g. y > 0)."
-            )
+        check_label_values(y, names)
         if not reset and y.shape[1] != self.n_labels_:
             raise ValueError(
                 f"y has {y.shape[1]} labels but the classifier was fitted with "
@@ -770,6 +788,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """
         self._check_skimb_params()
         X, y = self._check_fit_data(X, y, reset=True)
+        thresholds = self._thresholds()
         self._update_statistics(y, reset=True)
         with self._seeded():
             if not self.warm_start or not self.initialized_:
@@ -778,6 +797,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self._initialize_criterion()
             self._check_module_output(X)
             super().partial_fit(X, y, _routing_method="fit", **fit_params)
+            if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
+                check_collapse(
+                    y,
+                    NeuralNet.predict_proba(self, X),
+                    thresholds,
+                    label_names=getattr(self, "label_names_", None),
+                    data="the training data",
+                    switch_off="(This check costs one prediction pass; "
+                    "check_collapse=False skips it.)",
+                )
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):

@@ -1,32 +1,32 @@
-"""Command line: ``python -m skimb demo``."""
+"""Command line: ``python -m skimb {demo,fit,predict,report} ...`` (also ``skimb``).
+
+Argument parsing and the commands; reading data files is :mod:`skimb.io`.
+A user's mistake (a missing file, an unknown label column, labels that are not
+0/1, a file that is not a skimb model) prints one line, ``skimb: error: ...``,
+and exits with status 1; never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
+from .io import DataError, Dataset, load_data
+
 __all__ = ["main"]
 
+#: The key that marks a joblib file written by ``skimb fit``.
+MODEL_KEY = "skimb_model"
 
-def _f1_table(Y, Y_pred, prevalence, pos_weight, names) -> list[str]:
-    from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-    p, r, f, support = precision_recall_fscore_support(Y, Y_pred, zero_division=0)
-    lines = [f"{'label':>8} {'prevalence':>10} {'pos_weight':>10} {'support':>8} "
-             f"{'precision':>9} {'recall':>7} {'F1':>6}"]
-    for j, name in enumerate(names):
-        lines.append(
-            f"{name:>8} {prevalence[j]:>10.4f} {pos_weight[j]:>10.1f} {support[j]:>8d} "
-            f"{p[j]:>9.3f} {r[j]:>7.3f} {f[j]:>6.3f}"
-        )
-    macro = f1_score(Y, Y_pred, average="macro", zero_division=0)
-    micro = f1_score(Y, Y_pred, average="micro", zero_division=0)
-    lines.append(f"macro-F1 {macro:.3f}   micro-F1 {micro:.3f}")
-    return lines
+class ModelFileError(ValueError):
+    """A model file that ``skimb predict`` / ``skimb report`` cannot use."""
 
 
 def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
@@ -34,13 +34,13 @@ def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
 
     Returns the macro- and micro-F1 on the held-out half.
     """
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from .classifier import MultiLabelImbalancedClassifier
     from .datasets import make_long_tail_multilabel
+    from .diagnostics import label_report
 
     X, Y = make_long_tail_multilabel(
         n_samples, 30, 12, min_prevalence=0.005, max_prevalence=0.3, random_state=random_state
@@ -58,30 +58,266 @@ def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
     print(f"trained MultiLabelImbalancedClassifier on {clf.device} in "
           f"{time.perf_counter() - start:.1f}s (pos_weight='auto': n_neg / n_pos per label)\n",
           file=out)
-    Y_pred = model.predict(X_te)
-    print("test half, threshold 0.5:", file=out)
-    names = [f"label{j}" for j in range(Y.shape[1])]
-    for line in _f1_table(Y_te, Y_pred, Y_tr.mean(0), clf.pos_weight_, names):
-        print(line, file=out)
-    return {
-        "macro_f1": f1_score(Y_te, Y_pred, average="macro", zero_division=0),
-        "micro_f1": f1_score(Y_te, Y_pred, average="micro", zero_division=0),
-    }
+    report = label_report(Y_te, model.predict_proba(X_te), clf.threshold)
+    print(f"test half ({len(Y_te)} rows), threshold {clf.threshold}:", file=out)
+    print(report, file=out)
+    print(f"macro-F1 {report.macro['f1']:.3f}   micro-F1 {report.micro['f1']:.3f}", file=out)
+    return {"macro_f1": report.macro["f1"], "micro_f1": report.micro["f1"]}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m skimb`` and of the ``skimb`` command."""
+# ----------------------------------------------------------------- model files
+def _load_model(path: str) -> dict:
+    import joblib
+
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path}: no such model file.")
+    try:
+        bundle = joblib.load(path)
+    except Exception as exc:  # any unpickling failure: the file is not a model
+        raise ModelFileError(
+            f"{path}: not a skimb model file; it cannot be read by joblib "
+            f"({type(exc).__name__}). Make one with `skimb fit DATA --labels ... --out {path}`."
+        ) from None
+    if not (isinstance(bundle, dict) and MODEL_KEY in bundle):
+        raise ModelFileError(
+            f"{path}: not a skimb model file; it holds a {type(bundle).__name__}, not the "
+            "model that `skimb fit --out` writes."
+        )
+    return bundle
+
+
+def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
+    """Select the rows of the file's train/test split (npz files have one)."""
+    if rows == "auto":
+        rows = default if data.is_test is not None else "all"
+    if rows == "all":
+        return data
+    if data.is_test is None:
+        raise DataError(
+            f"{os.path.basename(data.path)}: --rows {rows} needs a train/test split "
+            "(an is_test array), which only npz files have; use --rows all."
+        )
+    chosen = data.rows(data.is_test if rows == "test" else ~data.is_test)
+    print(
+        f"using the {chosen.n_samples} {rows} rows of {os.path.basename(data.path)} "
+        f"(its is_test split; --rows all for every row)",
+        file=out,
+    )
+    return chosen
+
+
+def _read_for_model(bundle, args, *, labels: bool) -> Dataset:
+    return load_data(
+        args.data,
+        bundle["label_names"] if labels else None,
+        feature_names=bundle["feature_names"],
+        require_labels=labels,
+    )
+
+
+# -------------------------------------------------------------------- commands
+def build_model(loss: str = "bce", objective: str = "f1", cv: int = 5, *,
+                epochs: int = 20, sparse: bool = False, seed: int = 0, verbose: int = 0):
+    """The pipeline ``skimb fit`` trains: a scaler, then a ThresholdOptimizer around
+    the classifier (per-label thresholds learned out-of-fold).
+
+    The same pipeline in Python gives the same model for the same data and seed.
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .classifier import MultiLabelImbalancedClassifier
+    from .thresholds import ThresholdOptimizer
+
+    classifier = MultiLabelImbalancedClassifier(
+        criterion=loss, max_epochs=epochs, random_state=seed, verbose=max(verbose - 1, 0)
+    )
+    return make_pipeline(
+        StandardScaler(with_mean=not sparse),
+        ThresholdOptimizer(classifier, objective=objective, cv=cv, random_state=seed,
+                           verbose=verbose),
+    )
+
+
+def _fit(args, out) -> None:
+    import joblib
+
+    from . import __version__
+    from .diagnostics import label_report
+    from .losses import get_loss
+
+    get_loss(args.loss)  # an unknown name fails now, listing the known ones
+    if args.cv < 2:
+        raise DataError(f"--cv {args.cv}: give at least 2 folds.")
+    data = load_data(args.data, args.labels)
+    print(f"read {os.path.basename(data.path)}: {data.n_samples} rows, "
+          f"{data.X.shape[1]} features, {len(data.label_names)} labels", file=out)
+    data = _rows(data, args.rows, "train", out)
+    import scipy.sparse as sp
+
+    model = build_model(args.loss, args.objective, args.cv, epochs=args.epochs,
+                        sparse=sp.issparse(data.X), seed=args.seed, verbose=args.verbose)
+    print(f"training: scaler -> ThresholdOptimizer(objective={args.objective!r}, "
+          f"cv={args.cv}) around MultiLabelImbalancedClassifier(criterion={args.loss!r}, "
+          f"max_epochs={args.epochs}, pos_weight='auto'), seed {args.seed}", file=out)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data.X, data.Y)
+    for w in caught:
+        print(f"skimb: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    optimizer = model[-1]
+    print(f"trained in {time.perf_counter() - start:.1f}s\n", file=out)
+    scores = optimizer.oof_scores_
+    missing = np.isnan(scores)
+    if missing.any():
+        cols = [data.label_names[j] for j in np.flatnonzero(missing.any(axis=0))]
+        print(f"note: labels {cols[:10]} had a single class in the training part of some "
+              "folds; their held-out scores there count as 0 in this report", file=out)
+        scores = np.where(missing, 0.0, scores)
+    report = label_report(data.Y, scores, optimizer.thresholds_, data.label_names)
+    print(f"out-of-fold report ({data.n_samples} rows; each row scored by the fold model "
+          f"that did not see it, at the learned thresholds):", file=out)
+    print(report, file=out)
+    if optimizer.fallback_labels_:
+        shown = ", ".join(f"{data.label_names[j]} ({why})"
+                          for j, why in list(optimizer.fallback_labels_.items())[:10])
+        print(f"fallback threshold ({optimizer.fallback!r}) for: {shown}", file=out)
+    if args.out is None:
+        print("not saved: add --out model.joblib to keep the model", file=out)
+        return
+    joblib.dump(
+        {
+            MODEL_KEY: model,
+            "feature_names": data.feature_names,
+            "label_names": data.label_names,
+            "skimb_version": __version__,
+            "trained_on": os.path.basename(data.path),
+        },
+        args.out,
+    )
+    print(f"saved {args.out}: skimb predict {args.out} DATA", file=out)
+
+
+def _predict(args, out) -> None:
+    bundle = _load_model(args.model)
+    data = _rows(_read_for_model(bundle, args, labels=False), args.rows, "test", sys.stderr)
+    model = bundle[MODEL_KEY]
+    if args.proba:
+        values = model.predict_proba(data.X)
+        lines = (",".join(f"{v:.6g}" for v in row) for row in values)
+    else:
+        values = model.predict(data.X)
+        lines = (",".join(str(int(v)) for v in row) for row in values)
+    header = ",".join(bundle["label_names"])
+    if args.out is None:
+        print(header, file=out)
+        for line in lines:
+            print(line, file=out)
+        return
+    with open(args.out, "w") as f:
+        f.write(header + "\n")
+        for line in lines:
+            f.write(line + "\n")
+    kind = "probabilities" if args.proba else "0/1 predictions"
+    print(f"wrote {kind} for {data.n_samples} rows x {values.shape[1]} labels to {args.out}",
+          file=out)
+
+
+def _report(args, out) -> None:
+    from .diagnostics import _scores_and_thresholds, label_report
+
+    bundle = _load_model(args.model)
+    data = _rows(_read_for_model(bundle, args, labels=True), args.rows, "test", out)
+    scores, thresholds = _scores_and_thresholds(bundle[MODEL_KEY], data.X)
+    report = label_report(data.Y, scores, thresholds, data.label_names)
+    print(f"{data.n_samples} rows of {os.path.basename(data.path)}, the model's thresholds:",
+          file=out)
+    print(report, file=out)
+
+
+def _add_rows(parser, default):
+    parser.add_argument(
+        "--rows",
+        choices=("auto", "all", "train", "test"),
+        default="auto",
+        help=f"rows of an npz file's is_test split (auto: the {default} rows when the file "
+        "has a split, else all)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``skimb`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="skimb", description="Imbalanced multi-label classification with PyTorch."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="train on built-in long-tail data and print a report")
-    p_demo.add_argument("--n-samples", type=int, default=6000)
-    p_demo.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("demo", help="train on built-in long-tail data and print a report")
+    p.add_argument("--n-samples", type=int, default=6000)
+    p.add_argument("--seed", type=int, default=0)
+
+    from .objectives import OBJECTIVES
+
+    p = sub.add_parser(
+        "fit",
+        help="train scaler + ThresholdOptimizer(classifier) on DATA and print the "
+        "out-of-fold report",
+    )
+    p.add_argument("data", help="a CSV, ARFF (dense or sparse) or npz file")
+    p.add_argument("--labels", nargs="+", metavar="COL",
+                   help="label column names, or one number N for the last N columns "
+                   "(npz: optional, default all of Y)")
+    p.add_argument("--loss", default="bce", help="loss name (skimb.losses.available_losses)")
+    p.add_argument("--objective", default="f1", choices=OBJECTIVES,
+                   help="what each label's threshold maximises (default f1)")
+    p.add_argument("--cv", type=int, default=5, help="folds for the thresholds (default 5)")
+    p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="save the fitted model here (e.g. model.joblib)")
+    p.add_argument("-v", "--verbose", action="count", default=1,
+                   help="-v: also a progress bar over each fold's epochs")
+    p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0,
+                   help="no progress bars")
+    _add_rows(p, "train")
+
+    p = sub.add_parser("predict", help="predict the labels of DATA with a saved model")
+    p.add_argument("model", help="a model file written by `skimb fit --out`")
+    p.add_argument("data", help="CSV, ARFF or npz file with the model's feature columns")
+    p.add_argument("--out", help="write the predictions to this CSV file (default: stdout)")
+    p.add_argument("--proba", action="store_true", help="probabilities instead of 0/1")
+    _add_rows(p, "test")
+
+    p = sub.add_parser("report", help="per-label report of a saved model on labelled DATA")
+    p.add_argument("model", help="a model file written by `skimb fit --out`")
+    p.add_argument("data", help="CSV, ARFF or npz file with the features and the labels")
+    _add_rows(p, "test")
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m skimb`` and of the ``skimb`` command."""
+    parser = build_parser()
     args = parser.parse_args(argv)
+    out = sys.stdout
     if args.command == "demo":
         if args.n_samples < 20:
             parser.error("--n-samples must be at least 20")
         np.set_printoptions(precision=3)
         demo(args.n_samples, args.seed)
+        return 0
+    commands = {"fit": _fit, "predict": _predict, "report": _report}
+    try:
+        commands[args.command](args, out)
+    except (ValueError, OSError) as exc:
+        # DataError and ModelFileError (bad files), input validation inside the
+        # estimators (ValueError), an --out path that cannot be written (OSError)
+        print(f"skimb: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("skimb: interrupted", file=sys.stderr)
+        return 130
     return 0

@@ -127,6 +127,33 @@ def _default_thresholds(estimator, method, n_labels):
     return np.full(n_labels, 0.5)
 
 
+def _clone_unchecked(estimator):
+    """A clone with skimb's post-fit collapse check switched off, where it has one.
+
+    The check (``check_collapse`` of ``MultiLabelImbalancedClassifier``, also
+    inside a Pipeline) warns about labels never predicted at the classifier's
+    own fixed threshold, the very threshold this optimizer replaces: in the
+    folds and the refit it would only repeat a warning the tuned thresholds
+    answer.
+    """
+    estimator = clone(estimator)
+    off = {
+        name: False
+        for name in estimator.get_params()
+        if name == "check_collapse" or name.endswith("__check_collapse")
+    }
+    return estimator.set_params(**off) if off else estimator
+
+
+def _progress(results, total, verbose):
+    """Wrap the fold results in a tqdm progress bar when ``verbose >= 1``."""
+    if verbose < 1:
+        return results
+    from tqdm.auto import tqdm
+
+    return tqdm(results, total=total, desc="ThresholdOptimizer", unit="fold")
+
+
 def _fold_params(params, rows, n_samples):
     """Index the fit parameters that hold one value per row."""
     out = {}
@@ -292,7 +319,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the stratified folds (int or float ``cv``).
     verbose : int, default=0
-        Verbosity of the fold fits (joblib's).
+        ``1`` shows a progress bar over the folds (tqdm); ``2`` and more also
+        print joblib's messages (at joblib's verbosity ``verbose - 1``).
 
     Attributes
     ----------
@@ -314,6 +342,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"no_gain"``.
     min_score_ : float or None
         The ``min_score`` used (``"auto"`` resolved).
+    oof_scores_ : ndarray of shape (n_samples, n_labels)
+        The validation scores the thresholds were searched on, each row from
+        the fold where it was held out (with ``cv="prefit"``, the scores of the
+        data passed to :meth:`fit`). NaN where a row was in no validation part,
+        or its label was skipped in that fold. For reports and plots of the
+        out-of-fold quality (:func:`skimb.diagnostics.label_report`).
     cv_results_ : dict of ndarrays
         Per split (rows) and label (columns): ``"thresholds"`` and ``"scores"``
         (each split's own best threshold and its objective on that split's
@@ -322,7 +356,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         threshold and score are NaN); and per label ``"mean_threshold"``,
         ``"std_threshold"``, ``"mean_score"``, ``"std_score"``.
     estimator_ : estimator object
-        The fitted estimator whose scores :meth:`predict` thresholds.
+        The fitted estimator whose scores :meth:`predict` thresholds. When it
+        is (or ends in) skimb's classifier, its ``check_collapse`` is off: that
+        check tests the fixed threshold the optimizer replaces.
     classes_ : list of ndarray
         ``[array([0, 1])] * n_labels``.
     n_features_in_ : int
@@ -531,18 +567,22 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
                     "(e.g. cv=0.3) or refit=True."
                 )
-            results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            results = Parallel(
+                n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
+            )(
                 delayed(_fit_fold)(
-                    clone(self.estimator), X_folds, Y, train, test, method, fit_params, keep
+                    _clone_unchecked(self.estimator), X_folds, Y, train, test, method,
+                    fit_params, keep,
                 )
                 for train, test in splits
             )
+            results = list(_progress(results, len(splits), self.verbose))
             folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
                      zip(results, splits)]
             if keep:
                 estimator = results[0][2]
             else:
-                estimator = clone(self.estimator).fit(X, Y, **fit_params)
+                estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
         self._warn_skipped([skipped for _, _, skipped in folds])
 
         self.estimator_ = estimator
@@ -557,6 +597,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             fold_of_row = np.concatenate(
                 [np.full(len(test), i) for i, (_, test, _) in enumerate(folds)]
             )
+        self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
+        for fold_scores, test, skipped in folds:
+            self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
         weight = None
         if any(skipped.any() for _, _, skipped in folds):
             weight = np.concatenate(
