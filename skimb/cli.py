@@ -30,9 +30,14 @@ class ModelFileError(ValueError):
 
 
 def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
-    """Train the default classifier on built-in long-tail data and print a report.
+    """Run the mission's pipeline on built-in long-tail data and print what it changed.
 
-    Returns the macro- and micro-F1 on the held-out half.
+    ``StandardScaler -> ThresholdOptimizer(MultiLabelImbalancedClassifier())``:
+    the classifier trains with ``pos_weight="auto"``, the optimizer learns one
+    threshold per label on 3-fold out-of-fold scores, and the report compares
+    each label's F1 on the held-out half at 0.5 and at its learned threshold.
+
+    Returns the macro- and micro-F1 on the held-out half, at 0.5 and tuned.
     """
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
@@ -41,6 +46,7 @@ def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
     from .classifier import MultiLabelImbalancedClassifier
     from .datasets import make_long_tail_multilabel
     from .diagnostics import label_report
+    from .thresholds import ThresholdOptimizer
 
     X, Y = make_long_tail_multilabel(
         n_samples, 30, 12, min_prevalence=0.005, max_prevalence=0.3, random_state=random_state
@@ -52,17 +58,39 @@ def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
     )
     start = time.perf_counter()
     model = make_pipeline(
-        StandardScaler(), MultiLabelImbalancedClassifier(random_state=random_state)
+        StandardScaler(),
+        ThresholdOptimizer(
+            MultiLabelImbalancedClassifier(random_state=random_state),
+            objective="f1", cv=3, random_state=random_state,
+        ),
     ).fit(X_tr, Y_tr)
-    clf = model[-1]
-    print(f"trained MultiLabelImbalancedClassifier on {clf.device} in "
-          f"{time.perf_counter() - start:.1f}s (pos_weight='auto': n_neg / n_pos per label)\n",
-          file=out)
-    report = label_report(Y_te, model.predict_proba(X_te), clf.threshold)
-    print(f"test half ({len(Y_te)} rows), threshold {clf.threshold}:", file=out)
-    print(report, file=out)
-    print(f"macro-F1 {report.macro['f1']:.3f}   micro-F1 {report.micro['f1']:.3f}", file=out)
-    return {"macro_f1": report.macro["f1"], "micro_f1": report.micro["f1"]}
+    opt = model[-1]
+    clf = opt.estimator_
+    print(f"trained on {clf.device} in {time.perf_counter() - start:.1f}s: "
+          "MultiLabelImbalancedClassifier (pos_weight='auto': n_neg / n_pos per label) "
+          "inside ThresholdOptimizer (3 out-of-fold fits + refit)\n", file=out)
+    P = model.predict_proba(X_te)
+    before = label_report(Y_te, P, 0.5)
+    after = label_report(Y_te, P, opt.thresholds_)
+    print(f"test half ({len(Y_te)} rows), learned thresholds:", file=out)
+    print(after, file=out)
+    print("\nF1 per label, threshold 0.5 -> learned:", file=out)
+    print(f"{'label':>8} {'threshold':>9} {'F1@0.5':>7} {'F1':>6} {'change':>7}  note", file=out)
+    for j in range(Y.shape[1]):
+        f0, f1 = before.f1[j], after.f1[j]
+        note = opt.fallback_labels_.get(j, "")
+        note = f"fallback: {note}" if note else ""
+        print(f"{'label' + str(j):>8} {opt.thresholds_[j]:>9.3f} {f0:>7.3f} {f1:>6.3f} "
+              f"{f1 - f0:>+7.3f}  {note}", file=out)
+    scores = {
+        "macro_f1_05": before.macro["f1"], "macro_f1": after.macro["f1"],
+        "micro_f1_05": before.micro["f1"], "micro_f1": after.micro["f1"],
+    }
+    print(f"\nmacro-F1 {scores['macro_f1_05']:.3f} -> {scores['macro_f1']:.3f} "
+          f"({scores['macro_f1'] - scores['macro_f1_05']:+.3f})   "
+          f"micro-F1 {scores['micro_f1_05']:.3f} -> {scores['micro_f1']:.3f} "
+          f"({scores['micro_f1'] - scores['micro_f1_05']:+.3f})", file=out)
+    return scores
 
 
 # ----------------------------------------------------------------- model files

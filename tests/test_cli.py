@@ -23,8 +23,13 @@ def test_demo_reports_every_label_and_beats_chance():
     text = out.getvalue()
     assert all(f"label{j}" in text for j in range(12))
     assert "macro-F1" in text and "pos_weight" in text and "pass_rate" in text
-    assert scores["micro_f1"] > 0.4  # measured 0.6 at 6,000 rows; chance is far lower
-    assert f"macro-F1 {scores['macro_f1']:.3f}" in text
+    assert "F1@0.5" in text and "threshold" in text
+    assert scores["micro_f1_05"] > 0.4  # measured 0.6 at 6,000 rows; chance is far lower
+    # The learned thresholds beat 0.5 on the held-out half (measured at 1,200 rows,
+    # seed 0: macro-F1 0.361 -> 0.417, micro-F1 0.528 -> 0.564).
+    assert scores["macro_f1"] > scores["macro_f1_05"] + 0.02
+    assert scores["micro_f1"] > scores["micro_f1_05"]
+    assert f"macro-F1 {scores['macro_f1_05']:.3f} -> {scores['macro_f1']:.3f}" in text
 
 
 def test_module_entry_point_and_bad_arguments():
