@@ -400,15 +400,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return X, y
 
     # ------------------------------------------------------------ statistics
-    def _update_statistics(self, y, *, reset: bool) -> bool:
-        """Count positives; return True when the loss statistics changed."""
+    def _update_statistics(self, y, *, reset: bool) -> None:
+        """Count positives per label and rows, afresh or on top of earlier calls."""
         counts = class_counts(y)
         if reset:
             self.class_counts_, self.n_samples_seen_ = counts, int(y.shape[0])
         else:
             self.class_counts_ = self.class_counts_ + counts
             self.n_samples_seen_ += int(y.shape[0])
-        return True
 
     def _criterion_class(self):
         criterion = self.criterion
@@ -418,8 +417,12 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             return type(criterion)
         return criterion
 
+    @staticmethod
+    def _is_skimb_loss(cls) -> bool:
+        return isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
+
     def _criterion_accepts(self, cls, name: str) -> bool:
-        if isinstance(cls, type) and issubclass(cls, MultiLabelLoss):
+        if self._is_skimb_loss(cls):
             return name in cls.statistics
         try:
             return name in inspect.signature(cls).parameters
@@ -430,8 +433,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """The pos_weight to inject into the loss, or None."""
         if self.pos_weight is None or "pos_weight" in user_params:
             return None
+        explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
         if not self._criterion_accepts(cls, "pos_weight"):
-            if not (isinstance(self.pos_weight, str) and self.pos_weight == "auto"):
+            if explicit:
                 warnings.warn(
                     f"pos_weight={self.pos_weight!r} is ignored: the loss "
                     f"{getattr(cls, '__name__', cls)} takes no pos_weight.",
@@ -439,20 +443,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                     stacklevel=4,
                 )
             return None
-        explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
-        ours = isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
+        ours = self._is_skimb_loss(cls)
         if ours:  # whether a skimb loss weights classes itself depends on its parameters
             balances = not takes_automatic_pos_weight(cls, user_params)
         else:
             balances = getattr(cls, "balances_classes", False)
         if balances and not explicit:
             return None
-        if isinstance(self.pos_weight, str):
-            if self.pos_weight not in ("auto", "sqrt"):
-                raise ValueError(
-                    f"pos_weight must be 'auto', 'sqrt', None or an array of one weight per "
-                    f"label; got {self.pos_weight!r}."
-                )
+        if isinstance(self.pos_weight, str):  # "auto" or "sqrt" (_skimb_constraints)
             w = compute_pos_weight(
                 self.class_counts_, self.n_samples_seen_, self.pos_weight, self.max_pos_weight
             )
@@ -504,8 +502,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         kwargs = {}
         w = self._pos_weight_for_loss(cls, user_params)
         if w is not None:
-            is_ours = isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
-            kwargs["pos_weight"] = w if is_ours else torch.as_tensor(w)
+            kwargs["pos_weight"] = w if self._is_skimb_loss(cls) else torch.as_tensor(w)
         self.pos_weight_ = w
         if self._criterion_accepts(cls, "class_counts"):
             kwargs["class_counts"] = self.class_counts_.copy()
@@ -547,10 +544,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if not isinstance(self.train_split, Real):
             return super().get_split_datasets(X, y, **fit_params)
         dataset = self.get_dataset(X, y)
-        seed = self.random_state
-        if seed is not None and not isinstance(seed, Integral):
-            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
-        cv = MultilabelStratifiedShuffleSplit(test_size=self.train_split, random_state=seed)
+        cv = MultilabelStratifiedShuffleSplit(
+            test_size=self.train_split, random_state=self._int_seed()
+        )
         idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), y))
         return Subset(dataset, idx_train), Subset(dataset, idx_valid)
 
@@ -755,14 +751,19 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             )
 
     # --------------------------------------------------------------- seeding
+    def _int_seed(self) -> int | None:
+        """``random_state`` as an int (a RandomState instance gives one draw), or None."""
+        seed = self.random_state
+        if seed is None or isinstance(seed, Integral):
+            return seed
+        return int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+
     @contextlib.contextmanager
     def _seeded(self, offset: int = 0):
-        if self.random_state is None:
+        seed = self._int_seed()
+        if seed is None:
             yield
             return
-        seed = self.random_state
-        if not isinstance(seed, Integral):
-            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed((int(seed) + offset) % (2**63))
