@@ -2,6 +2,8 @@
 
 import ast
 import pathlib
+import subprocess
+import sys
 import warnings
 
 import joblib
@@ -470,6 +472,17 @@ def test_numpy_side_does_not_import_torch():
                 names.add(("." * node.level) + (node.module or ""))
         assert not {n for n in names if n.split(".")[0] in {"torch", "skorch"}}, module
         assert ".classifier" not in names and "skimb.classifier" not in names, module
+
+
+def test_importing_the_numpy_side_loads_no_torch():
+    """The package root imports the classifier lazily, so torch stays unloaded."""
+    code = (
+        "import sys, skimb, skimb.thresholds, skimb.diagnostics; "
+        "assert 'torch' not in sys.modules, 'torch loaded'; "
+        "from skimb import MultiLabelImbalancedClassifier; "
+        "assert 'torch' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 EXPECTED_FAILED_CHECKS = {
