@@ -191,6 +191,42 @@ def _fit_fold(estimator, X, Y, train, test, method, params, keep_estimator):
     return scores, skipped, estimator if keep_estimator else None
 
 
+def _floods(truth, scores, weight, objective, folds, current, fallback):
+    """Which labels' ``current`` thresholds lower the mean of macro and micro objective.
+
+    For each label, the ``current`` thresholds of all labels are compared with
+    the same thresholds where only that label takes its ``fallback``: the
+    label's own objective gain counts ``1 / n_labels`` towards the macro mean,
+    and the objective of the counts pooled over all labels (micro) changes by
+    the label's added true and false positives. A label "floods" when the
+    micro loss outweighs its share of the macro gain, i.e. when switching it to
+    the fallback raises ``(macro + micro) / 2`` on the validation data. This is
+    the trap the ``min_score`` guard is for: a label the model has not learned
+    reaches a small F1 by predicting most rows, and its false positives swamp
+    the true positives of every other label. With ``folds``, each fold is
+    scored on its own rows and the folds are averaged (``cv_aggregate="mean"``).
+
+    Returns a boolean array of shape (n_labels,), True where falling back is
+    better by that measure.
+    """
+    n_labels = truth.shape[1]
+
+    def gains(rows):
+        w = None if weight is None else weight[rows]
+        kept = confusion_counts(truth[rows], scores[rows] >= current, w)
+        back = confusion_counts(truth[rows], scores[rows] >= fallback, w)
+        total = [np.atleast_1d(c.sum()) for c in kept]
+        switched = [t - k + b for t, k, b in zip(total, kept, back)]
+        own = objective.gain(*kept) - objective.gain(*back)
+        micro = objective.gain(*total) - objective.gain(*switched)
+        with np.errstate(invalid="ignore"):
+            return np.nan_to_num(own / n_labels + micro, nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+    if folds is None:
+        return gains(slice(None)) < 0
+    return np.mean([gains(folds == f) for f in np.unique(folds)], axis=0) < 0
+
+
 def _aggregate_objective(truth, predicted, weight, objective, folds, pool_labels=False):
     """Objective of the predictions per label (or of the counts pooled over labels).
 
@@ -291,13 +327,19 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Labels with fewer out-of-fold positives than this take the ``fallback``
         threshold.
     min_score : "auto", float or None, default="auto"
-        Labels whose best out-of-fold objective is below this take the
-        ``fallback`` (the trigger of Fan & Lin's SCutFBR). It catches labels
-        the model has not learned: with uninformative scores the F-measure is
-        maximised by predicting (nearly) every row positive, which floods the
-        predictions with false positives. ``"auto"`` is 0.1 for ``"f1"`` and
-        ``"fbeta"`` and no such guard for the other objectives; a float applies
-        to any objective where larger is better; ``None`` disables it.
+        Labels whose best out-of-fold objective is below this (the trigger of
+        Fan & Lin's SCutFBR) take the ``fallback`` when their tuned threshold
+        floods: when, on the out-of-fold data, it costs the objective of the
+        counts pooled over all labels (micro) more than it adds to the mean
+        over labels (macro), i.e. when the fallback gives the higher
+        ``(macro + micro) / 2``. It catches labels the model has not learned:
+        with uninformative scores the F-measure is maximised by predicting
+        (nearly) every row positive, which floods the predictions with false
+        positives; a low-scoring label whose tuned threshold fires on few rows
+        keeps it. ``"auto"`` is 0.1 for ``"f1"`` and ``"fbeta"`` and no such
+        guard for the other objectives; a float applies to any objective where
+        larger is better (objectives with per-label floors or costs, which
+        cannot be pooled, use the bare floor); ``None`` disables it.
     fallback : {"default", "max_score", "never"} or None, default="default"
         Threshold of a guarded label: ``"default"`` the estimator's own (0.5
         for probabilities, 0 for decision values, or the estimator's
@@ -306,9 +348,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"never"`` infinity. ``None`` switches the guards off. A label is
         guarded when it has fewer than ``min_positives`` out-of-fold positives,
         constant out-of-fold scores, or a best out-of-fold objective below
-        ``min_score``. With ``"per_label"``, a label whose tuned threshold does
-        not beat the default threshold on the out-of-fold data keeps the
-        default threshold (whatever ``fallback`` says: it is as good). The defaults of
+        ``min_score`` with a tuned threshold that floods. With
+        ``"per_label"``, a label whose tuned threshold does not beat the
+        default threshold on the out-of-fold data keeps the default threshold
+        (whatever ``fallback`` says: it is as good). The defaults of
         ``min_positives``, ``min_score`` and ``fallback`` come from the
         rare-label benchmark on enron and bibtex (``docs/thresholds.md``).
     response_method : {"auto", "predict_proba", "decision_function"}, default="auto"
@@ -664,8 +707,18 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         reasons = np.full(n_labels, "", dtype=object)
         reasons[positives < self.min_positives] = "few_positives"
         reasons[(reasons == "") & ~(high > low)] = "constant_scores"
+        fallback = {
+            "default": self.default_thresholds_,
+            # a label without any usable validation score never fires
+            "max_score": np.where(np.isfinite(high), np.nextafter(high, np.inf), np.inf),
+            "never": np.full(n_labels, np.inf),
+        }[self.fallback]
         if self.min_score_ is not None:
-            reasons[(reasons == "") & ~(values >= self.min_score_)] = "low_score"
+            low = (reasons == "") & ~(values >= self.min_score_)
+            if low.any() and not objective.per_label:
+                current = np.where(reasons == "", tuned, fallback)
+                low &= _floods(truth, scores, weight, objective, folds, current, fallback)
+            reasons[low] = "low_score"
         if self.strategy == "per_label":
             default = _aggregate_objective(
                 truth, scores >= self.default_thresholds_, weight, objective, folds
@@ -675,12 +728,6 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             beats = values > np.where(np.isnan(default), -np.inf, default)
             reasons[(reasons == "") & ~beats] = "no_gain"
         guarded = reasons != ""
-        fallback = {
-            "default": self.default_thresholds_,
-            # a label without any usable validation score never fires
-            "max_score": np.where(np.isfinite(high), np.nextafter(high, np.inf), np.inf),
-            "never": np.full(n_labels, np.inf),
-        }[self.fallback]
         thresholds = np.where(guarded, fallback, tuned)
         # the default is as good as the tuned threshold there: keep it, whatever fallback says
         no_gain = reasons == "no_gain"

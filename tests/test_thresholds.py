@@ -257,6 +257,46 @@ def test_rare_label_guards_and_fallbacks(fallback, expected):
     np.testing.assert_array_equal(off.thresholds_, find_thresholds(Y, S)[0])
 
 
+def _macro_micro_f1(Y, P):
+    tp = (Y & P).sum(0)
+    fp = (~Y & P).sum(0)
+    fn = (Y & ~P).sum(0)
+    macro = np.mean(2 * tp / np.maximum(2 * tp + fp + fn, 1))
+    micro = 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum())
+    return macro, micro
+
+
+def test_low_score_guard_spares_labels_that_do_not_flood():
+    # min_score only marks a label as suspect: it falls back when its tuned
+    # threshold lowers (macro-F1 + micro-F1) / 2 on the validation data
+    rng = np.random.default_rng(5)
+    n = 2000
+    Y = np.zeros((n, 4), dtype=bool)
+    Y[:, 0] = rng.random(n) < 0.4
+    Y[:, 1] = rng.random(n) < 0.3
+    Y[:, 2] = rng.random(n) < 0.2  # noise: F1 peaks at "predict every row"
+    Y[:40, 3] = True  # rare: a few positives are recognisable, few false alarms
+    S = rng.random((n, 4)) * 0.5
+    S[:, :2] = rng.random((n, 2)) * 0.7 + 0.35 * Y[:, :2]
+    S[:, 2] = rng.random(n)
+    S[:, 3] = rng.random(n) * 0.3
+    S[:12, 3] = S[40:52, 3] = 0.4  # 12 of the 40 positives, and 12 false alarms
+    common = {"cv": "prefit", "min_positives": 0, "min_score": 0.45}
+    model = ThresholdOptimizer(ColumnScores().fit(S, Y), **common).fit(S, Y.astype(int))
+    tuned = find_thresholds(Y, S)[0]
+    best = find_thresholds(Y, S)[1]
+    assert best[2] < 0.45 and best[3] < 0.45  # both are below min_score...
+    assert model.fallback_labels_ == {2: "low_score"}  # ...only the noise label floods
+    np.testing.assert_array_equal(model.thresholds_[[0, 1, 3]], tuned[[0, 1, 3]])
+    # brute force: each verdict raises (macro + micro) / 2 on the validation data
+    kept = S >= tuned
+    for label, falls_back in ((2, True), (3, False)):
+        switched = kept.copy()
+        switched[:, label] = S[:, label] >= 0.5
+        gain = np.sum(_macro_micro_f1(Y, kept)) - np.sum(_macro_micro_f1(Y, switched))
+        assert (gain < 0) == falls_back
+
+
 def test_low_score_guard():
     rng = np.random.default_rng(3)
     Y = (rng.random((300, 2)) < 0.2).astype(int)
