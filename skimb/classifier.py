@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Subset
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
-    check_collapse,
+    _warn_collapse,
     check_label_values,
     check_pos_weight,
     class_counts,
@@ -799,16 +799,45 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             self._check_module_output(X)
             super().partial_fit(X, y, _routing_method="fit", **fit_params)
             if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
-                check_collapse(
-                    y,
-                    NeuralNet.predict_proba(self, X),
-                    thresholds,
-                    label_names=getattr(self, "label_names_", None),
-                    data="the training data",
-                    switch_off="(This check costs one prediction pass; "
-                    "check_collapse=False skips it.)",
-                )
+                self._check_collapse(X, y, thresholds)
         return self
+
+    def _check_collapse(self, X, y, thresholds):
+        """Warn about labels never predicted on the training data (``check_collapse``).
+
+        Streams the prediction batch by batch and keeps per-label summaries
+        only (rows at or above the threshold, sum and maximum of the
+        probabilities), so the check never holds an (n_samples, n_labels)
+        array; the pass stops as soon as every label that has positives has
+        been predicted at least once, which in a healthy fit is after a batch
+        or two.
+        """
+        support = np.asarray(y.sum(axis=0)).ravel()
+        waiting = torch.as_tensor(support > 0, device=self.device)
+        t = torch.as_tensor(thresholds, dtype=torch.float32, device=self.device)
+        nonlin = self._get_predict_nonlinearity()
+        passed = total = maximum = None
+        for out in self.forward_iter(X, training=False):
+            proba = nonlin(out).float()
+            if passed is None:
+                passed = torch.zeros(proba.shape[1], dtype=torch.int64, device=proba.device)
+                total = torch.zeros(proba.shape[1], dtype=torch.float64, device=proba.device)
+                maximum = torch.full((proba.shape[1],), -np.inf, device=proba.device)
+            passed += (proba >= t).sum(dim=0)
+            total += proba.sum(dim=0, dtype=torch.float64)
+            maximum = torch.maximum(maximum, proba.amax(dim=0))
+            if not bool((waiting & (passed == 0)).any()):
+                return  # every label with positives fires somewhere: nothing to report
+        if passed is None:
+            return
+        _warn_collapse(
+            support, passed.cpu().numpy(), (total / y.shape[0]).cpu().numpy(),
+            maximum.cpu().numpy(), y.shape[0], thresholds,
+            label_names=getattr(self, "label_names_", None),
+            data="the training data",
+            switch_off="(This check costs one prediction pass; check_collapse=False skips it.)",
+            stacklevel=4,
+        )
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training on a new batch of rows.

@@ -572,24 +572,39 @@ def check_collapse(
     1 of 2 labels are never predicted on these rows although they have pos
     """
     y, s, t = _check_scores(y_true, y_score, thresholds)
-    names = _names(label_names, y.shape[1])
-    support = y.sum(axis=0)
-    passed = (s >= t).sum(axis=0)
+    return _warn_collapse(
+        y.sum(axis=0), (s >= t).sum(axis=0), s.mean(axis=0), s.max(axis=0), y.shape[0], t,
+        label_names=label_names, data=data, switch_off=switch_off, stacklevel=3,
+    )
+
+
+def _warn_collapse(
+    support, passed, mean, maximum, n_samples, thresholds, *, label_names=None,
+    data="these rows", switch_off=None, stacklevel=2,
+) -> NDArray:
+    """:func:`check_collapse` from per-label summaries, so that a caller can
+    compute them batch by batch: ``support`` positives, ``passed`` rows at or
+    above the threshold, ``mean`` and ``maximum`` score (read only for the
+    collapsed labels) over ``n_samples`` rows."""
+    support, passed = np.asarray(support), np.asarray(passed)
+    t = np.asarray(thresholds, dtype=np.float64)
+    names = _names(label_names, support.shape[0])
     collapsed = np.flatnonzero((support > 0) & (passed == 0))
     if not collapsed.size:
         return collapsed
-    prevalence = support / y.shape[0]
-    mean = s.mean(axis=0)
+    prevalence = support / n_samples
+    mean = np.asarray(mean, dtype=np.float64)
+    maximum = np.asarray(maximum, dtype=np.float64)
     shown = collapsed[np.argsort(prevalence[collapsed], kind="stable")][:10]
     details = "; ".join(
         f"{names[j]}: mean probability {mean[j]:.3g} vs prevalence {prevalence[j]:.3g}, "
-        f"max {s[:, j].max():.3g} < threshold {t[j]:.3g}"
+        f"max {maximum[j]:.3g} < threshold {t[j]:.3g}"
         for j in shown
     )
     more = f" (and {collapsed.size - shown.size} more)" if collapsed.size > shown.size else ""
     pushed = bool((mean[collapsed] < prevalence[collapsed]).any())
     message = (
-        f"{collapsed.size} of {y.shape[1]} labels are never predicted on {data} although "
+        f"{collapsed.size} of {support.shape[0]} labels are never predicted on {data} although "
         f"they have positives: the model predicts all zeros for "
         f"{[names[j] for j in collapsed][:20]}{more} ({details}). "
     )
@@ -607,5 +622,5 @@ def check_collapse(
     )
     if switch_off:
         message += f" {switch_off}"
-    warnings.warn(message, LabelCollapseWarning, stacklevel=2)
+    warnings.warn(message, LabelCollapseWarning, stacklevel=stacklevel)
     return collapsed

@@ -73,6 +73,39 @@ def test_collapse_check_can_be_switched_off_and_uses_label_names():
         MultiLabelImbalancedClassifier(check_collapse="yes").fit(X, Y)
 
 
+def test_collapse_check_streams_the_prediction_and_stops_early(monkeypatch):
+    """The fit's check keeps per-label summaries only: its warning is the one
+    check_collapse gives on the full prediction, and a healthy fit stops reading
+    prediction batches once every label has fired."""
+    from skimb.diagnostics import check_collapse
+
+    X, Y = long_tail()
+    inverted = (Y.sum(0) / (len(Y) - Y.sum(0))).astype(np.float32)
+    clf, caught = fit_recording(X, Y, pos_weight=inverted, max_epochs=2, random_state=0,
+                                batch_size=64)
+    (streamed,) = [w for w in caught if w.category is LabelCollapseWarning]
+    with warnings.catch_warnings(record=True) as direct:
+        warnings.simplefilter("always")
+        check_collapse(Y, clf.predict_proba(X), 0.5, data="the training data",
+                       switch_off="(This check costs one prediction pass; "
+                       "check_collapse=False skips it.)")
+    assert str(streamed.message) == str(direct[0].message)
+    assert streamed.filename == __file__  # points at the caller's fit
+
+    batches = []
+    original = MultiLabelImbalancedClassifier.forward_iter
+
+    def counting(self, X, *args, **kwargs):
+        for out in original(self, X, *args, **kwargs):
+            batches.append(len(out))
+            yield out
+
+    monkeypatch.setattr(MultiLabelImbalancedClassifier, "forward_iter", counting)
+    _, caught = fit_recording(X, Y, max_epochs=10, random_state=0, batch_size=64)
+    assert caught == []
+    assert 0 < len(batches) < len(X) / 64  # stopped before the last of 10 batches
+
+
 def test_a_wrong_threshold_length_fails_before_training():
     X, Y = long_tail()
     clf = MultiLabelImbalancedClassifier(threshold=[0.5, 0.5])
