@@ -114,11 +114,13 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         torch's global random state). Two fits with the same integer on the CPU
         give identical ``predict_proba``.
     check_collapse : bool, default=True
-        After ``fit``, predict the training rows once and warn
+        After ``fit``, predict the training rows and warn
         (:class:`~skimb.diagnostics.LabelCollapseWarning`) when labels that have
         positives are never predicted at ``threshold``: the "predicts all zeros"
         failure, named per label with its mean probability against its
-        prevalence. ``False`` skips the check and its prediction pass.
+        prevalence. The pass is streamed (per-label summaries only) and stops
+        once every label with positives has fired. ``False`` skips the check
+        and its prediction pass.
     verbose : int, default=0
         ``0`` is silent; ``1`` shows a progress bar over the epochs (tqdm, with
         the last losses); ``2`` also prints skorch's table, one line per epoch.
