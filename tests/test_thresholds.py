@@ -557,3 +557,31 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # single-class folds on tiny data
         check(estimator)
+
+
+def test_flood_check_reads_weights_and_fold_means_as_row_copies():
+    # the check behind the low_score guard: a weight of 2 is the row twice, and
+    # with folds it averages each fold's verdict margin
+    from skimb.objectives import make_objective
+    from skimb.thresholds import _floods
+
+    rng = np.random.default_rng(7)
+    Y = rng.random((300, 5)) < [0.4, 0.3, 0.2, 0.05, 0.02]
+    S = np.clip(rng.random((300, 5)) * 0.8 + 0.3 * Y, 0, 1)
+    current = np.quantile(S, [0.5, 0.6, 0.1, 0.9, 0.02], axis=0).diagonal()
+    fallback = np.full(5, 0.5)
+    f1 = make_objective("f1", n_labels=5)
+    w = rng.integers(0, 3, size=300)
+    weighted = _floods(Y, S, np.repeat(w[:, None], 5, 1).astype(float), f1, None,
+                       current, fallback)
+    copies = np.repeat(np.arange(300), w)
+    np.testing.assert_array_equal(
+        weighted, _floods(Y[copies], S[copies], None, f1, None, current, fallback)
+    )
+    assert weighted[[2, 4]].all()  # the labels cut at "nearly every row" flood
+    folds = np.arange(300) % 3
+    per_fold = [_floods(Y[folds == f], S[folds == f], None, f1, None, current, fallback)
+                for f in range(3)]
+    both = _floods(Y, S, None, f1, folds, current, fallback)
+    assert both[np.all(per_fold, axis=0)].all()  # every fold says so: the mean says so
+    assert not both[~np.any(per_fold, axis=0)].any()
