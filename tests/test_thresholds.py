@@ -276,15 +276,15 @@ def test_low_score_guard_spares_labels_that_do_not_flood():
     Y[:, 1] = rng.random(n) < 0.3
     Y[:, 2] = rng.random(n) < 0.2  # noise: F1 peaks at "predict every row"
     Y[:40, 3] = True  # rare: a few positives are recognisable, few false alarms
-    S = rng.random((n, 4)) * 0.5
-    S[:, :2] = rng.random((n, 2)) * 0.7 + 0.35 * Y[:, :2]
-    S[:, 2] = rng.random(n)
-    S[:, 3] = rng.random(n) * 0.3
+    S = np.column_stack([
+        rng.random((n, 2)) * 0.7 + 0.35 * Y[:, :2],
+        rng.random(n),
+        rng.random(n) * 0.3,
+    ])
     S[:12, 3] = S[40:52, 3] = 0.4  # 12 of the 40 positives, and 12 false alarms
     common = {"cv": "prefit", "min_positives": 0, "min_score": 0.45}
     model = ThresholdOptimizer(ColumnScores().fit(S, Y), **common).fit(S, Y.astype(int))
-    tuned = find_thresholds(Y, S)[0]
-    best = find_thresholds(Y, S)[1]
+    tuned, best = find_thresholds(Y, S)
     assert best[2] < 0.45 and best[3] < 0.45  # both are below min_score...
     assert model.fallback_labels_ == {2: "low_score"}  # ...only the noise label floods
     np.testing.assert_array_equal(model.thresholds_[[0, 1, 3]], tuned[[0, 1, 3]])
