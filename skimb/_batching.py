@@ -37,7 +37,9 @@ import torch
 from skorch.dataset import Dataset
 from torch.utils.data import Subset
 
-__all__ = ["DEVICE_DATA_FRACTION", "ArrayBatchIterator", "in_memory_arrays"]
+__all__ = [
+    "DEVICE_DATA_FRACTION", "ArrayBatchIterator", "draw_permutation", "in_memory_arrays",
+]
 
 #: Largest share of a CUDA device's free memory that the training data may take
 #: for it to be copied to the device once; above it, batches are staged in pinned
@@ -83,17 +85,35 @@ def in_memory_arrays(dataset) -> tuple | None:
     return dataset, rows
 
 
-def _draw_like_dataloader(shuffle: bool, n: int) -> torch.Tensor | None:
-    """Consume torch's global RNG as a DataLoader epoch does; the shuffled order or None."""
+def draw_permutation(shuffle: bool, n: int, generator: torch.Generator | None = None):
+    """Draw an epoch's row order as a ``DataLoader`` epoch draws it; the order or None.
+
+    Consumes ``generator`` (torch's global CPU generator when None) exactly as
+    ``DataLoader(shuffle=True)`` consumes the global one: one draw for the
+    workers' base seed, one for the ``RandomSampler``'s seed, then
+    ``torch.randperm`` on a fresh CPU generator seeded with it.
+
+    Parameters
+    ----------
+    shuffle : bool
+        False draws the workers' seed only and returns None (rows in order).
+    n : int
+        Number of rows.
+    generator : torch.Generator or None, default=None
+
+    Returns
+    -------
+    Tensor of int64 of shape (n,) or None
+    """
     # _BaseDataLoaderIter draws the workers' base seed at the start of every epoch.
-    torch.empty((), dtype=torch.int64).random_()
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
     if not shuffle:
         return None
     # RandomSampler without a generator seeds a fresh CPU generator from the global one.
-    seed = int(torch.empty((), dtype=torch.int64).random_().item())
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return torch.randperm(n, generator=generator)
+    seed = int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())
+    sampler = torch.Generator()
+    sampler.manual_seed(seed)
+    return torch.randperm(n, generator=sampler)
 
 
 def _fits_on(device: torch.device, nbytes: int) -> bool:
@@ -248,8 +268,31 @@ class ArrayBatchIterator:
         csr_rows_to_dense(t["crow"], t["col"], t["val"], index, nnz, self.n_features, out=out)
         return out.to(self.device, non_blocking=True)
 
+    def gather(self, rows: torch.Tensor):
+        """``(X, y)`` of the given rows of the whole dataset, on the compute device.
+
+        Parameters
+        ----------
+        rows : Tensor of int64 on the CPU
+            Row indices into the dataset (not into the iterator's subset).
+
+        Returns
+        -------
+        (Tensor, Tensor or None)
+        """
+        index = rows.to(self.storage)
+        n = len(rows)
+        t = self._tensors
+        if self.sparse:
+            nnz = int(t["row_nnz"][rows.numpy()].sum())
+            Xb = self._take_sparse(index, 0, n, nnz)
+        else:
+            Xb = self._take(t["X"], index, 0, n)
+        yb = None if t["y"] is None else self._take(t["y"], index, 0, n)
+        return Xb, yb
+
     def __iter__(self):
-        order = _draw_like_dataloader(self.shuffle, self.n_samples)
+        order = draw_permutation(self.shuffle, self.n_samples)
         if self._rows is not None:
             order = self._rows if order is None else self._rows[order]
         rows = None if order is None else order.to(self.storage)

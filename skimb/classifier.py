@@ -28,6 +28,7 @@ from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
+from ._threads import resolve_num_threads, torch_threads
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
     _warn_collapse,
@@ -124,6 +125,19 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     verbose : int, default=0
         ``0`` is silent; ``1`` shows a progress bar over the epochs (tqdm, with
         the last losses); ``2`` also prints skorch's table, one line per epoch.
+    num_threads : "auto", int or None, default="auto"
+        Torch intra-op threads while this estimator fits and predicts; the
+        process-wide setting (``torch.get_num_threads()``) is restored
+        afterwards. ``"auto"`` uses one thread unless a training step is large
+        (rows per batch x parameters of the module at least twice
+        ``skimb._threads.MIN_WORK_PER_THREAD``), and then no more threads than
+        the work fills, than the cores that are idle when the fit starts, and
+        than ``torch.get_num_threads()``. Small models train many times faster
+        on one thread when other processes take cores, and as fast when none
+        do (``benchmarks/bench_threads.py``). An int sets the count; ``None``
+        leaves torch's setting as it is. Under joblib (``ThresholdOptimizer(n_jobs=...)``,
+        ``GridSearchCV(n_jobs=...)``) each worker process is limited to its
+        share of the cores, and ``"auto"`` stays within it.
     precision : {None, "bf16", "fp16"}, default=None
         Mixed precision. ``None`` trains and predicts in float32. ``"bf16"`` runs
         the module's forward pass under bfloat16 autocast (CUDA or CPU).
@@ -196,6 +210,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         check_collapse: bool = True,
         verbose: int = 0,
         precision: str | None = None,
+        num_threads="auto",
         iterator_train=None,
         iterator_valid=None,
         **kwargs,
@@ -220,6 +235,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         self.random_state = random_state
         self.precision = precision
         self.check_collapse = check_collapse
+        self.num_threads = num_threads
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
@@ -231,6 +247,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "random_state": ["random_state"],
         "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
         "precision": [StrOptions({"bf16", "fp16"}), None],
+        "num_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "check_collapse": ["boolean"],
         "verbose": ["verbose"],
     }
@@ -799,10 +816,18 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             else:
                 self._initialize_criterion()
             self._check_module_output(X)
-            super().partial_fit(X, y, _routing_method="fit", **fit_params)
-            if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
-                self._check_collapse(X, y, thresholds)
+            with self._threads(X.shape[0]):
+                super().partial_fit(X, y, _routing_method="fit", **fit_params)
+                if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
+                    self._check_collapse(X, y, thresholds)
         return self
+
+    def _threads(self, n_rows: int):
+        """The ``num_threads`` scope for work on batches of up to ``n_rows`` rows."""
+        rows = n_rows if self.batch_size == -1 else min(self.batch_size, n_rows)
+        module = getattr(self, "module_", None)
+        n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+        return torch_threads(resolve_num_threads(self.num_threads, rows * n_params))
 
     def _check_collapse(self, X, y, thresholds):
         """Warn about labels never predicted on the training data (``check_collapse``).
@@ -841,6 +866,61 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             stacklevel=4,
         )
 
+    def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,
+                  return_estimators=False, verbose=0, **fit_params):
+        """Fit one clone per cross-validation split, and optionally one on all rows, in one pass.
+
+        The fold protocol of :class:`~skimb.ThresholdOptimizer`, which calls it
+        (on an unfitted clone) instead of fitting the folds one by one. The
+        clones are built as their own ``fit`` would build them (validation,
+        class statistics and ``pos_weight`` from each one's own training rows,
+        seed, initial weights) and trained together: every optimizer step
+        evaluates all of them, each on a batch of its own shuffled rows, in one
+        batched forward and backward pass (``torch.func.vmap`` over
+        ``torch.func.functional_call``; see :mod:`skimb._stacking`). Without
+        dropout the result equals the one-by-one fits up to floating-point
+        rounding; with dropout the masks are drawn differently.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_labels), values in {0, 1}
+        splits : list of (train, test) pairs of int arrays
+            Row indices of each fold's training and validation part.
+        response_method : {"predict_proba", "decision_function"}, default="predict_proba"
+            What the out-of-fold scores are.
+        refit : bool, default=True
+            Also fit a clone on all rows, in the same pass.
+        return_estimators : bool, default=False
+            Return the fitted fold clones too.
+        verbose : int, default=0
+            ``>= 1``: a progress bar over the epochs, or a line saying why the
+            folds must be fitted one by one.
+        **fit_params : dict
+            Fit parameters; any makes the method decline (return None).
+
+        Returns
+        -------
+        (folds, refitted) or None
+            ``folds``: one ``(scores, skipped, estimator)`` per split, with
+            ``scores`` the float64 ``(len(test), n_labels)`` out-of-fold scores,
+            ``skipped`` a bool ``(n_labels,)`` array of the labels with a single
+            class in that training part, and ``estimator`` the fitted clone or
+            None. ``refitted``: the clone fitted on all rows, or None. None
+            when this configuration cannot be trained stacked (callbacks, a
+            ``train_split``, mixed precision, ``compile``, a custom iterator,
+            fit parameters, an optimizer other than torch's per-tensor ones, or
+            a module that ``vmap`` cannot run or whose buffers change in
+            training, e.g. batch normalisation); the caller then fits the
+            clones one by one.
+        """
+        from ._folds import fit_folds  # the stacked loop is needed by this path only
+
+        return fit_folds(
+            self, X, y, splits, response_method=response_method, refit=refit,
+            return_estimators=return_estimators, verbose=verbose, **fit_params,
+        )
+
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training on a new batch of rows.
 
@@ -873,7 +953,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 self.initialize_criterion()
                 self.criterion_ = to_device(self.criterion_, self.device)
             self._check_module_output(X)
-            super().partial_fit(X, y, **fit_params)
+            with self._threads(X.shape[0]):
+                super().partial_fit(X, y, **fit_params)
         return self
 
     # ------------------------------------------------------------ prediction
@@ -903,7 +984,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """
         check_is_fitted(self, "n_labels_")
         X = self._check_X_or_dataset(X)
-        proba = super().predict_proba(X)
+        with self._threads(len(X) if is_dataset(X) else X.shape[0]):
+            proba = super().predict_proba(X)
         if proba.ndim != 2 or proba.shape[1] != self.n_labels_:
             raise ValueError(
                 f"The module produced an output of shape {proba.shape}, but the classifier "
@@ -941,5 +1023,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """Raw logits of the module, shape ``(n_samples, n_labels)``, float32."""
         check_is_fitted(self, "n_labels_")
         X = self._check_X_or_dataset(X)
-        return to_numpy(self.forward(X, training=False, device="cpu")).astype(np.float32)
+        with self._threads(len(X) if is_dataset(X) else X.shape[0]):
+            logits = self.forward(X, training=False, device="cpu")
+        return to_numpy(logits).astype(np.float32)
 

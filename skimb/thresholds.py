@@ -145,13 +145,13 @@ def _clone_unchecked(estimator):
     return estimator.set_params(**off) if off else estimator
 
 
-def _progress(results, total, verbose):
-    """Wrap the fold results in a tqdm progress bar when ``verbose >= 1``."""
+def _progress(total, verbose):
+    """A tqdm bar over the folds and the refit when ``verbose >= 1``, else None."""
     if verbose < 1:
-        return results
+        return None
     from tqdm.auto import tqdm
 
-    return tqdm(results, total=total, desc="ThresholdOptimizer", unit="fold")
+    return tqdm(total=total, desc="ThresholdOptimizer", unit="fit")
 
 
 def _fold_params(params, rows, n_samples):
@@ -358,12 +358,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Which scores to threshold; ``"auto"`` prefers ``predict_proba``.
     n_jobs : int or None, default=None
         Folds fitted in parallel with joblib (any joblib backend, e.g. dask or
-        ray through ``joblib.parallel_config``).
+        ray through ``joblib.parallel_config``). Not used when the estimator
+        fits all folds in one pass (the fold protocol, see Notes).
     random_state : int, RandomState instance or None, default=None
         Seed of the stratified folds (int or float ``cv``).
     verbose : int, default=0
-        ``1`` shows a progress bar over the folds (tqdm); ``2`` and more also
-        print joblib's messages (at joblib's verbosity ``verbose - 1``).
+        ``1`` shows a progress bar over the folds and the refit (tqdm), or the
+        estimator's own over the epochs when it fits all folds in one pass;
+        ``2`` and more also print joblib's messages (at joblib's verbosity
+        ``verbose - 1``).
 
     Attributes
     ----------
@@ -421,6 +424,25 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     class is skipped in that fold with a warning. The pooled search treats all
     validation rows alike, so the folds must not overlap for the pooled scores
     to be out-of-fold (an overlapping splitter pools rows more than once).
+
+    **The fold protocol.** An estimator may fit all folds (and the refit) at
+    once, faster than one after the other, by implementing::
+
+        fit_folds(X, y, splits, *, response_method, refit, return_estimators,
+                  verbose, **fit_params) -> (folds, refitted) or None
+
+    where ``splits`` is the list of ``(train, test)`` row indices, ``folds``
+    has one ``(scores, skipped, estimator)`` per split (the float
+    ``(len(test), n_labels)`` scores of ``response_method`` on the test rows,
+    the bool ``(n_labels,)`` mask of labels with a single class in the
+    training rows, and the fitted fold estimator when ``return_estimators``,
+    else None), and ``refitted`` is the estimator fitted on all rows when
+    ``refit``, else None. It is called on an unfitted clone and must leave
+    the clone unfitted. Returning None means "not for this configuration":
+    the folds are then fitted one by one with joblib, as for any estimator
+    without the method. skimb's :class:`~skimb.MultiLabelImbalancedClassifier`
+    implements it by training the fold models stacked
+    (:meth:`~skimb.MultiLabelImbalancedClassifier.fit_folds`).
 
     Examples
     --------
@@ -610,21 +632,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
                     "(e.g. cv=0.3) or refit=True."
                 )
-            results = Parallel(
-                n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
-            )(
-                delayed(_fit_fold)(
-                    _clone_unchecked(self.estimator), X_folds, Y, train, test, method,
-                    fit_params, keep,
-                )
-                for train, test in splits
-            )
-            results = list(_progress(results, len(splits), self.verbose))
+            results, estimator = self._fit_folds(X_folds, Y, splits, method, fit_params, keep)
             folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
                      zip(results, splits)]
             if keep:
                 estimator = results[0][2]
-            else:
+            elif estimator is None:
                 estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
         self._warn_skipped([skipped for _, _, skipped in folds])
 
@@ -665,6 +678,45 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         self.cv_results_ = self._cv_results(folds, Y, objective)
         return self
+
+    def _fit_folds(self, X, Y, splits, method, fit_params, keep):
+        """Per split ``(scores, skipped, fitted or None)``, and the refitted estimator or None.
+
+        Through the estimator's ``fit_folds`` when it has one and accepts
+        (the fold protocol, see the class Notes), else with joblib, one fold
+        per task; the refit then follows, shown on the same progress bar.
+        """
+        fit_all = getattr(_clone_unchecked(self.estimator), "fit_folds", None)
+        if callable(fit_all):
+            fitted = fit_all(
+                X, Y, splits, response_method=method, refit=not keep,
+                return_estimators=keep, verbose=self.verbose, **fit_params,
+            )
+            if fitted is not None:
+                return fitted
+        bar = _progress(len(splits) + (not keep), self.verbose)
+        results = []
+        for result in Parallel(
+            n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
+        )(
+            delayed(_fit_fold)(
+                _clone_unchecked(self.estimator), X, Y, train, test, method, fit_params, keep
+            )
+            for train, test in splits
+        ):
+            results.append(result)
+            if bar is not None:
+                bar.update()
+        estimator = None
+        if not keep:
+            if bar is not None:
+                bar.set_postfix_str("refit on all rows")
+            estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+        return results, estimator
 
     def _find(self, truth, scores, weight, objective, guard, folds=None):
         """Thresholds for the validation scores, with the rare-label guards.

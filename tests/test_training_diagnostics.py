@@ -183,7 +183,8 @@ def test_threshold_optimizer_fold_progress_bar_and_out_of_fold_scores(capsys):
     base = OneVsRestClassifier(LogisticRegression())
     shown = ThresholdOptimizer(base, cv=3, random_state=0, verbose=1).fit(X, Y)
     err = capsys.readouterr().err
-    assert "ThresholdOptimizer" in err and "3/3" in err and "fold" in err
+    # three folds and the refit, which is shown as such
+    assert "ThresholdOptimizer" in err and "4/4" in err and "refit on all rows" in err
     # each row's score comes from the fold model that did not see it
     expected = np.empty(Y.shape)
     for train, test in MultilabelStratifiedKFold(3, shuffle=True, random_state=0).split(X, Y):

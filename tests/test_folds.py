@@ -1,0 +1,220 @@
+"""All folds in one pass: the fold protocol, stacked training and its fallbacks."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from skorch.callbacks import Callback
+from torch import nn
+
+import skimb._folds as folds_module
+from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer, make_long_tail_multilabel
+from skimb._batching import draw_permutation
+from skimb.diagnostics import compute_pos_weight
+from skimb.losses import BCELoss
+from skimb.model_selection import MultilabelStratifiedKFold
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_long_tail_multilabel(700, 12, 5, min_prevalence=0.03, random_state=0)
+    return X.astype(np.float32), Y
+
+
+def clf(**kw):
+    kw.setdefault("max_epochs", 4)
+    kw.setdefault("random_state", 0)
+    kw.setdefault("batch_size", 64)
+    if kw.get("module") is None:
+        kw.setdefault("module__dropout", 0.0)
+    return MultiLabelImbalancedClassifier(**kw)
+
+
+def splits_of(Y, k=3):
+    return list(MultilabelStratifiedKFold(k, shuffle=True, random_state=0).split(Y, Y))
+
+
+@pytest.fixture
+def sequential(monkeypatch):
+    """Make the classifier decline the protocol, so folds are fitted one by one."""
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+
+
+# ------------------------------------------------------------- equivalence
+@pytest.mark.parametrize("sparse", [False, True])
+def test_stacked_folds_equal_the_folds_fitted_one_by_one(data, sparse, monkeypatch):
+    X, Y = data
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0).astype(np.float32))
+    stacked = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y)
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+    one_by_one = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(stacked.oof_scores_, one_by_one.oof_scores_, atol=1e-5)
+    np.testing.assert_allclose(stacked.predict_proba(X), one_by_one.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(stacked.thresholds_, one_by_one.thresholds_, atol=1e-5)
+    np.testing.assert_array_equal(stacked.predict(X), one_by_one.predict(X))
+    ours, theirs = stacked.estimator_.history, one_by_one.estimator_.history
+    assert len(ours) == len(theirs) == 4
+    np.testing.assert_allclose(ours[:, "train_loss"], theirs[:, "train_loss"], rtol=1e-5)
+    assert ours[-1].keys() == theirs[-1].keys()
+
+
+def test_protocol_returns_fitted_clones_with_their_own_statistics(data):
+    X, Y = data
+    splits = splits_of(Y)
+    model = clf()
+    folds, refitted = model.fit_folds(
+        X, Y, splits, response_method="decision_function", refit=True, return_estimators=True
+    )
+    assert not hasattr(model, "module_")  # the protocol leaves the estimator unfitted
+    assert len(folds) == 3
+    for (scores, skipped, est), (train, test) in zip(folds, splits):
+        assert scores.shape == (len(test), Y.shape[1]) and scores.dtype == np.float64
+        np.testing.assert_allclose(scores, est.decision_function(X[test]), atol=1e-6)
+        np.testing.assert_array_equal(skipped, Y[train].min(0) == Y[train].max(0))
+        expected = compute_pos_weight(Y[train].sum(0), len(train), "auto", 100.0)
+        np.testing.assert_allclose(est.pos_weight_, expected)
+        assert est.n_samples_seen_ == len(train)
+    np.testing.assert_allclose(
+        refitted.pos_weight_, compute_pos_weight(Y.sum(0), len(Y), "auto", 100.0)
+    )
+    # skorch's own API keeps working on the returned models
+    refitted.partial_fit(X, Y)
+    assert len(refitted.history) == 8  # 4 stacked epochs, then max_epochs more
+
+
+def test_each_model_takes_only_its_own_steps(data):
+    """A model with no batch left in a step is not updated (Adam's step count is its own)."""
+    X, Y = data
+    splits = splits_of(Y)
+    folds, refitted = clf(batch_size=100).fit_folds(
+        X, Y, splits, response_method="predict_proba", refit=True, return_estimators=True
+    )
+    for (_, _, est), (train, _) in [*zip(folds, splits), ((None, None, refitted), (Y, None))]:
+        steps = 4 * -(-len(train) // 100)
+        for state in est.optimizer_.state.values():
+            assert int(state["step"]) == steps
+        assert est.history[:, "train_batch_count"] == [steps // 4] * 4
+
+
+def test_a_generator_draws_the_permutations_the_global_stream_draws():
+    generator = torch.Generator()
+    generator.manual_seed(3)
+    own = [draw_permutation(True, 7, generator=generator) for _ in range(2)]
+    torch.manual_seed(3)
+    glob = [draw_permutation(True, 7) for _ in range(2)]
+    assert all(torch.equal(a, b) for a, b in zip(own, glob))
+    assert not torch.equal(own[0], own[1])
+    assert sorted(own[0].tolist()) == list(range(7))
+    assert draw_permutation(False, 7, generator=generator) is None
+
+
+def test_dropout_trains_stacked_and_is_reproducible(data):
+    X, Y = data
+    first = ThresholdOptimizer(clf(module__dropout=0.3), cv=3, random_state=0).fit(X, Y)
+    second = ThresholdOptimizer(clf(module__dropout=0.3), cv=3, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(first.oof_scores_, second.oof_scores_)
+    losses = first.estimator_.history[:, "train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_joblib_round_trip_of_a_stacked_fit(data, tmp_path):
+    X, Y = data
+    model = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+# ---------------------------------------------------------------- fallbacks
+class BatchNormNet(nn.Module):
+    def __init__(self, n_features, n_labels):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(n_features, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, n_labels)
+        )
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+class DataDependent(nn.Module):
+    def __init__(self, n_features, n_labels):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_labels)
+
+    def forward(self, X):
+        out = self.linear(X)
+        if out.sum().item() > 1e9:  # vmap refuses .item()
+            out = out * 0
+        return out
+
+
+class Recorder(Callback):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("settings", "reason"),
+    [
+        ({"module": BatchNormNet}, "buffers change in training"),
+        ({"module": DataDependent}, "vmap cannot run it"),
+        ({"callbacks": [Recorder()]}, "callbacks are set"),
+        ({"train_split": 0.2}, "train_split"),
+        ({"optimizer": torch.optim.LBFGS, "optimizer__max_iter": 1}, "optimizer LBFGS"),
+        ({"precision": "bf16"}, "precision='bf16'"),
+    ],
+)
+def test_unstackable_settings_fall_back_with_a_line(data, capsys, settings, reason):
+    X, Y = data
+    model = ThresholdOptimizer(clf(**settings), cv=3, random_state=0, verbose=1)
+    assert model.estimator.fit_folds(
+        X, Y, splits_of(Y), response_method="predict_proba", refit=True,
+        return_estimators=False, verbose=1,
+    ) is None
+    line = capsys.readouterr().out
+    assert "folds fitted one after the other" in line and reason in line
+    model.fit(X, Y)  # and ThresholdOptimizer fits them one by one
+    assert model.oof_scores_.shape == Y.shape
+    assert np.isfinite(model.oof_scores_).all()
+
+
+def test_fit_params_make_the_protocol_decline(data):
+    X, Y = data
+    assert clf().fit_folds(
+        X, Y, splits_of(Y), response_method="predict_proba", refit=True,
+        return_estimators=False, extra=1,
+    ) is None
+
+
+class ItemLoss(BCELoss):
+    """A loss vmap cannot batch (``.item()``): evaluated model by model."""
+
+    def forward(self, logits, targets):
+        loss = super().forward(logits, targets)
+        if loss.item() < 0:
+            raise AssertionError
+        return loss
+
+
+def test_a_loss_vmap_cannot_batch_is_evaluated_per_model(data, monkeypatch):
+    X, Y = data
+    stacked = ThresholdOptimizer(clf(criterion=ItemLoss), cv=3, random_state=0).fit(X, Y)
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+    one_by_one = ThresholdOptimizer(clf(criterion=ItemLoss), cv=3, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(stacked.oof_scores_, one_by_one.oof_scores_, atol=1e-5)
+
+
+def test_progress_shows_folds_epochs_and_refit(data, capsys, sequential):
+    X, Y = data
+    ThresholdOptimizer(clf(), cv=3, random_state=0, verbose=1).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "4/4" in err and "refit on all rows" in err
+
+
+def test_progress_of_the_stacked_pass(data, capsys):
+    X, Y = data
+    ThresholdOptimizer(clf(), cv=3, random_state=0, verbose=1).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "3 folds + refit, stacked" in err and "4/4" in err
