@@ -109,7 +109,14 @@ class StackedModels:
         return self._forward(_stack(self.params, group), _stack(self.buffers, group), x)
 
     def step_losses(self, group: Sequence[int], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Each model's loss on its own batch ``x[j], y[j]``, shape ``(len(group),)``."""
+        """Each model's loss on its own batch ``x[j], y[j]``, shape ``(len(group),)``.
+
+        A group of one model (the tail of an epoch, where the models' batches
+        differ in size) calls the module and loss directly, without ``vmap``.
+        """
+        if len(group) == 1:
+            i = group[0]
+            return self.criteria[i](self.modules[i](x[0]), y[0]).reshape(1)
         if self.loss_in_one_call:
             return self._vmap_step(
                 _stack(self.params, group), _stack(self.buffers, group),
