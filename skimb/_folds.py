@@ -129,6 +129,7 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
     protocol. Returns None (after a line at ``verbose >= 1``) when the
     configuration or the module cannot be stacked.
     """
+    verbose = max(verbose, clf.verbose)  # the classifier's own progress bar setting counts too
     reason = why_not_stacked(clf, fit_params)
     if reason is None and len(splits) + refit < 2:
         reason = "there is a single model to fit"
@@ -158,10 +159,10 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
         generators.append(generator)
 
     stack = StackedModels([e.module_ for e in models], [e.criterion_ for e in models])
-    probe = Xv[:2].toarray() if hasattr(Xv, "toarray") else Xv[:2]
+    probe = Xv[:2].toarray() if hasattr(Xv, "toarray") else np.array(Xv[:2])
     try:
-        stack.check(torch.as_tensor(probe, device=clf.device),
-                    torch.as_tensor(Yv[:2], device=clf.device))
+        stack.check(torch.from_numpy(probe).to(clf.device),
+                    torch.from_numpy(np.array(Yv[:2])).to(clf.device))
     except NotStackable as exc:
         _say(verbose, f"folds fitted one after the other: the module cannot be stacked: {exc}.")
         return None

@@ -218,3 +218,42 @@ def test_progress_of_the_stacked_pass(data, capsys):
     ThresholdOptimizer(clf(), cv=3, random_state=0, verbose=1).fit(X, Y)
     err = capsys.readouterr().err
     assert "3 folds + refit, stacked" in err and "4/4" in err
+
+
+class LayerNormNet(nn.Module):
+    def __init__(self, n_features, n_labels):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(n_features, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, n_labels)
+        )
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"module": LayerNormNet}, {"criterion": torch.nn.BCEWithLogitsLoss},
+     {"criterion": "focal"}, {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9}],
+)
+def test_other_modules_losses_and_optimizers_stack_and_match(data, settings, capsys,
+                                                             monkeypatch):
+    X, Y = data
+    stacked = ThresholdOptimizer(clf(**settings), cv=3, random_state=0, verbose=1).fit(X, Y)
+    assert "stacked" in capsys.readouterr().err  # not fitted one by one
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+    one_by_one = ThresholdOptimizer(clf(**settings), cv=3, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(stacked.oof_scores_, one_by_one.oof_scores_, atol=1e-5)
+
+
+def test_frames_stack_without_warnings(data):
+    pd = pytest.importorskip("pandas")
+    X, Y = data
+    Xd = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(Xd, pd.DataFrame(Y))
+        assert model.predict(Xd).shape == Y.shape
+    assert list(model.estimator_.feature_names_in_) == list(Xd.columns)
