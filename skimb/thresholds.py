@@ -191,6 +191,56 @@ def _fit_fold(estimator, X, Y, train, test, method, params, keep_estimator):
     return scores, skipped, estimator if keep_estimator else None
 
 
+def ensemble_fitted(estimator) -> bool:
+    return isinstance(estimator, FoldEnsemble)
+
+
+class FoldEnsemble:
+    """The mean of fitted fold models' scores (``ThresholdOptimizer(refit="ensemble")``).
+
+    Cross-validation bagging: each fold model was fitted on all rows but one
+    fold, and the thresholds were learned on exactly these models' held-out
+    scores.
+
+    Parameters
+    ----------
+    estimators : list of fitted estimators
+    method : {"predict_proba", "decision_function"}
+        The scores the thresholds were learned on.
+    n_labels : int
+    """
+
+    def __init__(self, estimators, method: str, n_labels: int):
+        self.estimators = estimators
+        self.method = method
+        self.n_labels = n_labels
+
+    def _mean(self, X, method):
+        return np.mean([_label_scores(e, X, method, self.n_labels) for e in self.estimators],
+                       axis=0)
+
+    def check(self, X):
+        """Raise a ValueError unless every fold model scores every label (on rows ``X``)."""
+        try:
+            self._mean(X, self.method)
+        except ValueError as exc:
+            raise ValueError(
+                "refit='ensemble' needs every fold model to score every label, but one "
+                f"cannot ({exc}) — typically a label with a single class in a training "
+                "fold that the estimator refuses. Use refit=True, or fewer folds."
+            ) from None
+
+    @available_if(lambda self: hasattr(self.estimators[0], "predict_proba"))
+    def predict_proba(self, X):
+        """Mean of the fold models' probabilities, shape ``(n_samples, n_labels)``."""
+        return self._mean(X, "predict_proba")
+
+    @available_if(lambda self: hasattr(self.estimators[0], "decision_function"))
+    def decision_function(self, X):
+        """Mean of the fold models' decision values, shape ``(n_samples, n_labels)``."""
+        return self._mean(X, "decision_function")
+
+
 def _floods(truth, scores, weight, objective, folds, current, fallback):
     """Which labels' ``current`` thresholds lower the mean of macro and micro objective.
 
@@ -318,10 +368,14 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         a splitter or an iterable of (train, test) gives the splits;
         ``"prefit"`` takes ``estimator`` as already fitted and uses the data
         passed to :meth:`fit` as validation data.
-    refit : bool, default=True
+    refit : bool or "ensemble", default=True
         Fit the estimator on all the data after the threshold search. With
         ``False`` the model fitted on the training part of the (single) split is
-        kept, which needs a float ``cv`` or a one-split splitter. Ignored with
+        kept, which needs a float ``cv`` or a one-split splitter. With
+        ``"ensemble"`` no model is refitted: :meth:`predict` and the score
+        methods use the mean of the fold models' scores (cross-validation
+        bagging), so the thresholds apply to models of the kind they were
+        learned on (``estimators_`` holds the fold models). Ignored with
         ``cv="prefit"``.
     min_positives : int, default=5
         Labels with fewer out-of-fold positives than this take the ``fallback``
@@ -401,8 +455,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"skipped"`` (the label had a single class in the training part; its
         threshold and score are NaN); and per label ``"mean_threshold"``,
         ``"std_threshold"``, ``"mean_score"``, ``"std_score"``.
+    estimators_ : list of estimator objects
+        The fitted fold models (``refit="ensemble"`` only).
     estimator_ : estimator object
-        The fitted estimator whose scores :meth:`predict` thresholds. When it
+        The fitted estimator whose scores :meth:`predict` thresholds (with
+        ``refit="ensemble"``, a :class:`FoldEnsemble` of the fold models). When it
         is (or ends in) skimb's classifier, its ``check_collapse`` is off: that
         check tests the fixed threshold the optimizer replaces.
     classes_ : list of ndarray
@@ -473,7 +530,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             StrOptions({"prefit"}),
             Interval(RealNotInt, 0.0, 1.0, closed="neither"),
         ],
-        "refit": ["boolean"],
+        "refit": ["boolean", StrOptions({"ensemble"})],
         "min_positives": [Interval(Integral, 0, None, closed="left")],
         "min_score": [StrOptions({"auto"}), Real, None],
         "fallback": [StrOptions(set(FALLBACKS)), None],
@@ -625,25 +682,34 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             splits = self._splits(X, Y)
             # folds index rows; sparse formats without row indexing go to CSR
             X_folds = X.tocsr() if sparse.issparse(X) and X.format not in ("csr", "csc") else X
-            keep = not self.refit
+            keep = self.refit is False
+            ensemble = self.refit == "ensemble"
             if keep and len(splits) != 1:
                 raise ValueError(
                     f"refit=False keeps the model fitted on the training part of a single "
                     f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
                     "(e.g. cv=0.3) or refit=True."
                 )
-            results, estimator = self._fit_folds(X_folds, Y, splits, method, fit_params, keep)
+            results, estimator = self._fit_folds(
+                X_folds, Y, splits, method, fit_params, keep or ensemble, not (keep or ensemble)
+            )
             folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
                      zip(results, splits)]
             if keep:
                 estimator = results[0][2]
+            elif ensemble:
+                self.estimators_ = [fitted for _, _, fitted in results]
+                estimator = FoldEnsemble(self.estimators_, method, n_labels)
+                estimator.check(_safe_indexing(X_folds, [0]))
             elif estimator is None:
                 estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
         self._warn_skipped([skipped for _, _, skipped in folds])
 
         self.estimator_ = estimator
         self.classes_ = [np.array([0, 1]) for _ in range(n_labels)]
-        self.default_thresholds_ = _default_thresholds(estimator, method, n_labels)
+        self.default_thresholds_ = _default_thresholds(
+            estimator.estimators[0] if ensemble_fitted(estimator) else estimator, method, n_labels
+        )
         self._response = method
 
         scores = np.concatenate([s for s, _, _ in folds])
@@ -679,8 +745,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.cv_results_ = self._cv_results(folds, Y, objective)
         return self
 
-    def _fit_folds(self, X, Y, splits, method, fit_params, keep):
+    def _fit_folds(self, X, Y, splits, method, fit_params, keep, refit):
         """Per split ``(scores, skipped, fitted or None)``, and the refitted estimator or None.
+
+        ``keep``: return the fold models; ``refit``: fit one on all rows.
 
         Through the estimator's ``fit_folds`` when it has one and accepts
         (the fold protocol, see the class Notes), else with joblib, one fold
@@ -689,12 +757,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         fit_all = getattr(_clone_unchecked(self.estimator), "fit_folds", None)
         if callable(fit_all):
             fitted = fit_all(
-                X, Y, splits, response_method=method, refit=not keep,
+                X, Y, splits, response_method=method, refit=refit,
                 return_estimators=keep, verbose=self.verbose, **fit_params,
             )
             if fitted is not None:
                 return fitted
-        bar = _progress(len(splits) + (not keep), self.verbose)
+        bar = _progress(len(splits) + refit, self.verbose)
         results = []
         for result in Parallel(
             n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
@@ -708,7 +776,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if bar is not None:
                 bar.update()
         estimator = None
-        if not keep:
+        if refit:
             if bar is not None:
                 bar.set_postfix_str("refit on all rows")
             estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)

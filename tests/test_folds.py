@@ -257,3 +257,42 @@ def test_frames_stack_without_warnings(data):
         model = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(Xd, pd.DataFrame(Y))
         assert model.predict(Xd).shape == Y.shape
     assert list(model.estimator_.feature_names_in_) == list(Xd.columns)
+
+
+# ------------------------------------------------------------ fold ensembles
+@pytest.mark.parametrize("stackable", [True, False])
+def test_fold_ensemble_predicts_with_the_mean_of_the_fold_models(data, stackable):
+    from sklearn.pipeline import make_pipeline
+
+    X, Y = data
+    estimator = clf() if stackable else make_pipeline(clf())  # a Pipeline has no fit_folds
+    model = ThresholdOptimizer(estimator, cv=3, refit="ensemble", random_state=0).fit(X, Y)
+    assert len(model.estimators_) == 3
+    mean = np.mean([e.predict_proba(X) for e in model.estimators_], axis=0)
+    np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), (mean >= model.thresholds_).astype(int))
+    # the out-of-fold scores are those of the same fold models
+    for e, (_, test) in zip(model.estimators_, splits_of(Y)):
+        np.testing.assert_allclose(model.oof_scores_[test], e.predict_proba(X[test]), atol=1e-6)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_fold_ensemble_of_decision_values_and_its_refusal(data):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.svm import LinearSVC
+
+    X, Y = data
+    svc = ThresholdOptimizer(OneVsRestClassifier(LinearSVC()), cv=3, refit="ensemble",
+                             random_state=0).fit(X, Y)
+    mean = np.mean([e.decision_function(X) for e in svc.estimators_], axis=0)
+    np.testing.assert_allclose(svc.decision_function(X), mean)
+    assert not hasattr(svc, "predict_proba")
+    Y_rare = Y.copy()
+    Y_rare[:, 0] = 0
+    Y_rare[0, 0] = 1  # one positive: a training fold without it refuses the label
+    with pytest.raises(ValueError, match="refit='ensemble' needs every fold model"):
+        ThresholdOptimizer(MultiOutputClassifier(LogisticRegression()), cv=3,
+                           refit="ensemble", random_state=0).fit(X, Y_rare)
