@@ -10,7 +10,9 @@ AdamW lr 1e-3, batch 128, 20 epochs):
 * ``single fit``: one ``MultiLabelImbalancedClassifier().fit`` on all rows;
 * ``main job, stacked``: ``ThresholdOptimizer(MultiLabelImbalancedClassifier(), cv=5).fit``
   (skimb's default path);
-* ``main job, one by one``: the same, with the classifier inside a one-step
+* ``main job, fold ensemble``: ``refit="ensemble"``, the five stacked fold
+  models and no refit (predictions from the mean of their scores);
+* ``main job, one by one``: the same as the default, with the classifier inside a one-step
   Pipeline (which has no ``fit_folds``), so the folds and the refit are fitted
   one after the other as for any estimator;
 * ``hand loop, 6 models``: a minimal PyTorch loop (tensors sliced by a
@@ -121,6 +123,9 @@ def run(name, args):
     t_single, _ = timed(lambda: classifier(args).fit(X, Y))
     t_stacked, stacked = timed(
         lambda: ThresholdOptimizer(classifier(args), cv=CV, random_state=0).fit(X, Y))
+    t_ens, ens = timed(
+        lambda: ThresholdOptimizer(classifier(args), cv=CV, refit="ensemble",
+                                   random_state=0).fit(X, Y))
     t_seq, seq = timed(
         lambda: ThresholdOptimizer(make_pipeline(classifier(args)), cv=CV,
                                    random_state=0).fit(X, Y))
@@ -135,10 +140,12 @@ def run(name, args):
     print(f"{'single fit':34}{t_single:9.2f}")
     print(f"{'main job, stacked (default)':34}{t_stacked:9.2f}"
           f"{stacked.best_score_:14.4f}{test_f1(stacked):15.4f}")
+    print(f"{'main job, fold ensemble (no refit)':34}{t_ens:9.2f}"
+          f"{ens.best_score_:14.4f}{test_f1(ens):15.4f}")
     print(f"{'main job, one by one':34}{t_seq:9.2f}{seq.best_score_:14.4f}{test_f1(seq):15.4f}")
     print(f"{'hand loop, 6 models one by one':34}{t_hand:9.2f}")
     print(f"(a) main job / single fit: stacked {t_stacked / t_single:.2f}, "
-          f"one by one {t_seq / t_single:.2f}")
+          f"(fold ensemble {t_ens / t_single:.2f}), one by one {t_seq / t_single:.2f}")
     print(f"(b) main job / hand loop of the 6 models: stacked {t_stacked / t_hand:.2f}, "
           f"one by one {t_seq / t_hand:.2f}")
     print(f"(c) OOF macro-F1 stacked - one by one: {stacked.best_score_ - seq.best_score_:+.4f}")
