@@ -132,9 +132,11 @@ def _torch_graph(net: MultiLabelImbalancedClassifier, opset: int) -> onnx.GraphP
                 dynamic_axes={"X": {0: "n_samples"}, "logits": {0: "n_samples"}},
             )
         except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             raise ValueError(
                 f"the torch module {type(module).__name__} of MultiLabelImbalancedClassifier "
-                f"cannot be exported to ONNX (opset {opset}): {' '.join(str(exc).split())}"
+                f"cannot be exported to ONNX (opset {torch_opset}): {reason} Use operations "
+                "torch.onnx.export supports in the module, or keep this model in Python."
             ) from None
     model = onnx.load_from_string(buffer.getvalue())
     if torch_opset < opset:
@@ -282,8 +284,8 @@ def _check_parts(model) -> None:
                 "(https://onnx.ai/sklearn-onnx/supported.html) or register a converter."
             )
         if isinstance(part, ColumnTransformer):
-            names = [c for _, _, cols in part.transformers_ for c in np.atleast_1d(cols)
-                     if isinstance(c, str)]
+            names = [str(c) for _, _, cols in part.transformers_
+                     for c in np.atleast_1d(cols) if isinstance(c, str)]
             if names:
                 raise ValueError(
                     f"{where} selects columns by name ({names[:5]}); the ONNX model takes "
@@ -328,11 +330,11 @@ def _n_features(X_sample) -> int:
     return int(shape[1])
 
 
-def _names(given, fitted, n, default):
+def _names(given, fitted, n, what, prefix):
     names = given if given is not None else fitted
-    names = [str(n_) for n_ in names] if names is not None else [f"{default}{i}" for i in range(n)]
+    names = [str(v) for v in names] if names is not None else [f"{prefix}{i}" for i in range(n)]
     if len(names) != n:
-        raise ValueError(f"{len(names)} {default} names given for {n} {default}s.")
+        raise ValueError(f"{len(names)} {what} names given for {n} {what}s.")
     return names
 
 
@@ -432,8 +434,8 @@ def to_onnx(
     fitted_labels = getattr(final, "label_names_", None)
     if fitted_labels is None and isinstance(final, ThresholdOptimizer):
         fitted_labels = getattr(final.estimator_, "label_names_", None)
-    features = _names(feature_names, fitted_features, n_features, "feature")
-    labels = _names(label_names, fitted_labels, len(thresholds), "label")
+    features = _names(feature_names, fitted_features, n_features, "feature", "x")
+    labels = _names(label_names, fitted_labels, len(thresholds), "label", "label")
     try:
         onx = _skl2onnx_to_onnx(
             model, initial_types=[("X", FloatTensorType([None, n_features]))],
