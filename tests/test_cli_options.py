@@ -33,21 +33,21 @@ def usage(argv, capsys):
     return exit_.value.code, out.out, out.err
 
 
-def test_version(capsys):
+def test_version_and_help_import_no_torch(capsys):
     code, out, _ = usage(["--version"], capsys)
     assert code == 0 and out == f"skimb {skimb.__version__}\n"
-    done = python(["-m", "skimb", "--version"])
-    assert done.returncode == 0 and done.stdout == f"skimb {skimb.__version__}\n"
-
-
-def test_help_imports_no_torch():
-    code = ("import sys\nfrom skimb.cli import main\n"
-            "try:\n    main(['fit', '--help'])\nexcept SystemExit as e:\n    code = e.code\n"
-            "print('torch' in sys.modules, 'skorch' in sys.modules, code)")
-    done = python(["-c", code])
+    # in a fresh process: --version and --help do not import torch (or skorch)
+    script = ("import sys\nfrom skimb.cli import main\n"
+              "for argv in (['--version'], ['fit', '--help']):\n"
+              "    try:\n        main(argv)\n"
+              "    except SystemExit as e:\n        print('exit', e.code)\n"
+              "print('torch' in sys.modules, 'skorch' in sys.modules)")
+    done = python(["-c", script])
     assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [f"skimb {skimb.__version__}", "exit 0"]
     assert "--loss LOSS" in done.stdout and "focal" in done.stdout  # the choices are listed
-    assert done.stdout.splitlines()[-1] == "False False 0"
+    assert lines[-2:] == ["exit 0", "False False"]
 
 
 def test_loss_choices_are_the_registry():
