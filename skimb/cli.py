@@ -145,14 +145,40 @@ def _untrusted(path: str) -> ModelFileError:
     )
 
 
+#: How pickles (joblib's plain and compressed files) begin: protocol 2+ pickles,
+#: zlib, gzip, bz2, xz, lzma, lz4.
+_PICKLE_STARTS = (b"\x80", b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x1f\x8b",
+                  b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18", b"ZF")
+
+
+def _looks_like_pickle(path: str) -> bool:
+    with open(path, "rb") as f:
+        start = f.read(8)
+    return start.startswith(_PICKLE_STARTS)
+
+
+def _load_onnx(path: str) -> _Model:
+    from ._onnx._runtime import OnnxModel
+
+    model = OnnxModel(path)
+    return _Model(model, model.feature_names_, model.label_names_, onnx=True)
+
+
 def _load_model(path: str, trust: bool = False) -> _Model:
+    """An ``.onnx`` file, or a joblib pickle (only with ``trust``); never unpickles
+    without it: a file that is neither is opened by onnxruntime only."""
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file.")
     if path.lower().endswith(".onnx"):
-        from ._onnx._runtime import OnnxModel
-
-        model = OnnxModel(path)
-        return _Model(model, model.feature_names_, model.label_names_, onnx=True)
+        return _load_onnx(path)
+    if not _looks_like_pickle(path) and not trust:
+        try:
+            return _load_onnx(path)
+        except (ValueError, ImportError):
+            raise ModelFileError(
+                f"{path}: not a skimb model file (neither ONNX nor a joblib pickle). Make "
+                f"one with `skimb fit DATA --labels ... --out model.onnx`."
+            ) from None
     if not trust:
         raise _untrusted(path)
     import joblib

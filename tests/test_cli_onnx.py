@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import pickle
 import subprocess
 import sys
 
@@ -124,6 +125,12 @@ def test_a_pickle_is_not_loaded_without_trust(models, tmp_path, capsys, command)
     assert "evil.joblib is a pickle (joblib) model file, and loading a pickle runs any " \
         "code it holds, so skimb loads one only with --trust-model" in err
     assert "skimb export" in err and "model.onnx" in err
+    assert not marker.exists()
+    # a text (protocol 0) pickle does not look like one; it is still never unpickled
+    (tmp_path / "evil.txt").write_bytes(pickle.dumps(Crafted(marker), protocol=0))
+    code, out, err = run([command, tmp_path / "evil.txt", second], capsys)
+    assert code == 1 and "evil.txt: not a skimb model file (neither ONNX nor a joblib " \
+        "pickle)" in err
     assert not marker.exists()
     # with the flag the pickle is loaded, and its code runs: the marker is made
     code, _, err = run([command, tmp_path / "evil.joblib", second, "--trust-model"], capsys)
