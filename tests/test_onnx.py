@@ -8,8 +8,11 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from sklearn.svm import LinearSVC
@@ -192,6 +195,19 @@ def test_unsupported_parts_are_named(data):
         to_onnx(OneVsRestClassifier(LogisticRegression()).fit(X, Y), X)
     with pytest.raises(ValueError, match=r"X_sample must be a 2-D array .* shape \(8,\)"):
         to_onnx(model[1:], X[0])
+
+
+@pytest.mark.parametrize("estimator", [MultiOutputClassifier(LogisticRegression()),
+                                       RandomForestClassifier(n_estimators=3, random_state=0),
+                                       KNeighborsClassifier()])
+def test_multi_output_scores_are_refused(data, estimator):
+    X, Y, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ThresholdOptimizer(estimator, cv=2, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=f"wraps a {type(estimator).__name__} fitted on "
+                       "several outputs.*wrap the estimator in OneVsRestClassifier"):
+        to_onnx(model, X)
 
 
 def test_columns_by_name_are_refused(data):

@@ -34,6 +34,7 @@ from skl2onnx import update_registered_converter
 from skl2onnx._supported_operators import sklearn_operator_name_map
 from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
 from sklearn.compose import ColumnTransformer
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -206,6 +207,14 @@ def _convert_optimizer(scope, operator, container) -> None:
     opt = operator.raw_operator
     inner = opt.estimator_
     final = inner[-1] if isinstance(inner, Pipeline) else inner
+    if (isinstance(final, MultiOutputClassifier) or getattr(final, "n_outputs_", 1) > 1
+            or getattr(final, "outputs_2d_", False)):
+        raise ValueError(
+            f"ThresholdOptimizer wraps a {type(final).__name__} fitted on several outputs, "
+            "whose scores come as one array per label (an ONNX sequence), which skimb's "
+            "export does not read; wrap the estimator in OneVsRestClassifier instead "
+            "(one score per label in one matrix)."
+        )
     allowed = scope._get_allowed_options(final, fail=False)
     # decision values: converters output them in place of probabilities when the
     # estimator has no predict_proba (e.g. LinearSVC), else with raw_scores=True;
