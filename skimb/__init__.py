@@ -8,10 +8,13 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MultiLabelImbalancedClassifier",
+    "OnnxModel",
     "ThresholdOptimizer",
     "__version__",
     "find_thresholds",
+    "load_onnx",
     "make_long_tail_multilabel",
+    "to_onnx",
 ]
 
 
@@ -23,6 +26,16 @@ def __getattr__(name: str):
         from .classifier import MultiLabelImbalancedClassifier
 
         return MultiLabelImbalancedClassifier
+    # ONNX: export needs onnx, skl2onnx and torch; running an exported model needs
+    # onnxruntime only (pip install 'skimb[onnx]').
+    if name == "to_onnx":
+        from ._onnx._export import to_onnx
+
+        return to_onnx
+    if name in ("load_onnx", "OnnxModel"):
+        from ._onnx import _runtime
+
+        return getattr(_runtime, name)
     raise AttributeError(f"module 'skimb' has no attribute {name!r}")
 
 

@@ -1,9 +1,16 @@
-"""Command line: ``python -m skimb {demo,fit,predict,report} ...`` (also ``skimb``).
+"""Command line: ``python -m skimb {demo,fit,export,predict,report} ...`` (also ``skimb``).
 
 Argument parsing and the commands; reading data files is :mod:`skimb.io`.
 A user's mistake (a missing file, an unknown label column, labels that are not
 0/1, a file that is not a skimb model) prints one line, ``skimb: error: ...``,
-and exits with status 1; never a traceback.
+and exits with status 1; never a traceback. A misused option exits with
+status 2 (argparse).
+
+Model files: ``.onnx`` files (``skimb fit --out model.onnx``, ``skimb export``)
+are run with onnxruntime, without importing torch, and loading one runs no code
+from it. Any other model file is a joblib pickle, and loading a pickle runs
+whatever code it holds: ``predict``, ``report`` and ``export`` load one only with
+``--trust-model``. ``--help`` imports no torch either.
 """
 
 from __future__ import annotations
@@ -24,13 +31,22 @@ __all__ = ["main"]
 #: The key that marks a joblib file written by ``skimb fit``.
 MODEL_KEY = "skimb_model"
 
+#: The loss names ``--loss`` offers, listed without importing torch at ``--help``
+#: time; a test checks them against :func:`skimb.losses.available_losses`.
+LOSSES = ("asymmetric", "bce", "class_balanced", "distribution_balanced", "f1_weighted",
+          "focal", "ldam", "logit_adjusted", "soft_f1", "two_way", "zlpr")
+
+#: Exit status after the reader of the output went away (``skimb predict | head``):
+#: 128 + SIGPIPE, as for a command the shell sees killed by the broken pipe.
+BROKEN_PIPE_EXIT = 141
+
 
 class ModelFileError(ValueError):
     """A model file that ``skimb predict`` / ``skimb report`` cannot use."""
 
 
 def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
-    """Run the mission's pipeline on built-in long-tail data and print what it changed.
+    """Train skimb's pipeline on built-in long-tail data and print what it changed.
 
     ``StandardScaler -> ThresholdOptimizer(MultiLabelImbalancedClassifier())``:
     the classifier trains with ``pos_weight="auto"``, the optimizer learns one
@@ -94,11 +110,79 @@ def demo(n_samples: int = 6000, random_state: int = 0, out=sys.stdout) -> dict:
 
 
 # ----------------------------------------------------------------- model files
-def _load_model(path: str) -> dict:
-    import joblib
+class _Model:
+    """A loaded model file: an ONNX model run by onnxruntime, or a trusted joblib bundle."""
 
+    def __init__(self, model, feature_names, label_names, *, onnx: bool):
+        self.model = model
+        self.feature_names = list(feature_names)
+        self.label_names = list(label_names)
+        self.onnx = onnx
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    def predict_proba(self, X):
+        if self.onnx and self.model.score_ != "predict_proba":
+            raise ModelFileError("this model thresholds decision values, not probabilities; "
+                                 "--proba has none to print.")
+        return self.model.predict_proba(X)
+
+    def scores_and_thresholds(self, X):
+        if self.onnx:
+            return self.model.run(X)[1].astype(np.float64), self.model.thresholds_
+        from .diagnostics import _scores_and_thresholds
+
+        return _scores_and_thresholds(self.model, X)
+
+
+def _untrusted(path: str) -> ModelFileError:
+    return ModelFileError(
+        f"{path} is a pickle (joblib) model file, and loading a pickle runs any code it "
+        "holds, so skimb loads one only with --trust-model: add it for files you made or "
+        "trust. To deploy without pickle, export once: skimb export "
+        f"{path} model.onnx --trust-model, then use model.onnx (loading ONNX runs no code)."
+    )
+
+
+#: How pickles (joblib's plain and compressed files) begin: protocol 2+ pickles,
+#: zlib, gzip, bz2, xz, lzma, lz4.
+_PICKLE_STARTS = (b"\x80", b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x1f\x8b",
+                  b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18", b"ZF")
+
+
+def _looks_like_pickle(path: str) -> bool:
+    with open(path, "rb") as f:
+        start = f.read(8)
+    return start.startswith(_PICKLE_STARTS)
+
+
+def _load_onnx(path: str) -> _Model:
+    from ._onnx._runtime import OnnxModel
+
+    model = OnnxModel(path)
+    return _Model(model, model.feature_names_, model.label_names_, onnx=True)
+
+
+def _load_model(path: str, trust: bool = False) -> _Model:
+    """An ``.onnx`` file, or a joblib pickle (only with ``trust``); never unpickles
+    without it: a file that is neither is opened by onnxruntime only."""
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file.")
+    if path.lower().endswith(".onnx"):
+        return _load_onnx(path)
+    if not _looks_like_pickle(path) and not trust:
+        try:
+            return _load_onnx(path)
+        except (ValueError, ImportError):
+            raise ModelFileError(
+                f"{path}: not a skimb model file (neither ONNX nor a joblib pickle). Make "
+                f"one with `skimb fit DATA --labels ... --out model.onnx`."
+            ) from None
+    if not trust:
+        raise _untrusted(path)
+    import joblib
+
     try:
         bundle = joblib.load(path)
     except Exception as exc:  # any unpickling failure: the file is not a model
@@ -111,7 +195,20 @@ def _load_model(path: str) -> dict:
             f"{path}: not a skimb model file; it holds a {type(bundle).__name__}, not the "
             "model that `skimb fit --out` writes."
         )
-    return bundle
+    return _Model(bundle[MODEL_KEY], bundle["feature_names"], bundle["label_names"],
+                  onnx=False)
+
+
+def _check_onnx_installed(what: str) -> None:
+    """Fail before any training when the ONNX export cannot run."""
+    import importlib.util
+
+    missing = [m for m in ("onnx", "skl2onnx", "onnxruntime")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModelFileError(
+            f"{what} needs {', '.join(missing)}: pip install 'skimb[onnx]'."
+        )
 
 
 def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
@@ -134,18 +231,24 @@ def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
     return chosen
 
 
-def _read_for_model(bundle, args, *, labels: bool) -> Dataset:
+def _read_for_model(model: _Model, args, *, labels: bool) -> Dataset:
     return load_data(
         args.data,
-        bundle["label_names"] if labels else None,
-        feature_names=bundle["feature_names"],
+        model.label_names if labels else None,
+        feature_names=model.feature_names,
         require_labels=labels,
+        labels_hint=(
+            "`skimb report` compares the model's predictions with these labels, so the file "
+            "needs them, named as in training, next to the features (for predictions without "
+            "labels, use `skimb predict`)."
+        ),
     )
 
 
 # -------------------------------------------------------------------- commands
-def build_model(loss: str = "bce", objective: str = "f1", cv: int = 5, *,
-                epochs: int = 20, sparse: bool = False, seed: int = 0, verbose: int = 0):
+def build_model(loss: str = "bce", objective: str = "f1", cv: int | float = 5, *,
+                epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
+                sparse: bool = False, seed: int = 0, verbose: int = 0):
     """The pipeline ``skimb fit`` trains: a scaler, then a ThresholdOptimizer around
     the classifier (per-label thresholds learned out-of-fold).
 
@@ -158,7 +261,8 @@ def build_model(loss: str = "bce", objective: str = "f1", cv: int = 5, *,
     from .thresholds import ThresholdOptimizer
 
     classifier = MultiLabelImbalancedClassifier(
-        criterion=loss, max_epochs=epochs, random_state=seed, verbose=max(verbose - 1, 0)
+        criterion=loss, max_epochs=epochs, batch_size=batch_size, lr=lr, random_state=seed,
+        verbose=max(verbose - 1, 0),
     )
     return make_pipeline(
         StandardScaler(with_mean=not sparse),
@@ -172,11 +276,10 @@ def _fit(args, out) -> None:
 
     from . import __version__
     from .diagnostics import label_report
-    from .losses import get_loss
 
-    get_loss(args.loss)  # an unknown name fails now, listing the known ones
-    if args.cv < 2:
-        raise DataError(f"--cv {args.cv}: give at least 2 folds.")
+    to_onnx = args.out is not None and args.out.lower().endswith(".onnx")
+    if to_onnx:
+        _check_onnx_installed(f"--out {args.out}")
     data = load_data(args.data, args.labels)
     print(f"read {os.path.basename(data.path)}: {data.n_samples} rows, "
           f"{data.X.shape[1]} features, {len(data.label_names)} labels", file=out)
@@ -184,10 +287,12 @@ def _fit(args, out) -> None:
     import scipy.sparse as sp
 
     model = build_model(args.loss, args.objective, args.cv, epochs=args.epochs,
-                        sparse=sp.issparse(data.X), seed=args.seed, verbose=args.verbose)
+                        batch_size=args.batch_size, lr=args.lr, sparse=sp.issparse(data.X),
+                        seed=args.seed, verbose=args.verbose)
     print(f"training: scaler -> ThresholdOptimizer(objective={args.objective!r}, "
           f"cv={args.cv}) around MultiLabelImbalancedClassifier(criterion={args.loss!r}, "
-          f"max_epochs={args.epochs}, pos_weight='auto'), seed {args.seed}", file=out)
+          f"max_epochs={args.epochs}, batch_size={args.batch_size}, lr={args.lr}, "
+          f"pos_weight='auto'), seed {args.seed}", file=out)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -197,22 +302,37 @@ def _fit(args, out) -> None:
     optimizer = model[-1]
     print(f"trained in {time.perf_counter() - start:.1f}s\n", file=out)
     scores = optimizer.oof_scores_
+    held_out = ~np.isnan(scores).all(axis=1)  # a float --cv holds out part of the rows
+    scores, truth = scores[held_out], data.Y[held_out]
     missing = np.isnan(scores)
     if missing.any():
         cols = [data.label_names[j] for j in np.flatnonzero(missing.any(axis=0))]
         print(f"note: labels {cols[:10]} had a single class in the training part of some "
               "folds; their held-out scores there count as 0 in this report", file=out)
         scores = np.where(missing, 0.0, scores)
-    report = label_report(data.Y, scores, optimizer.thresholds_, data.label_names)
-    print(f"out-of-fold report ({data.n_samples} rows; each row scored by the fold model "
-          f"that did not see it, at the learned thresholds):", file=out)
+    report = label_report(truth, scores, optimizer.thresholds_, data.label_names)
+    if held_out.all():
+        print(f"out-of-fold report ({data.n_samples} rows; each row scored by the fold "
+              f"model that did not see it, at the learned thresholds):", file=out)
+    else:
+        print(f"validation report ({held_out.sum()} of {data.n_samples} rows held out by "
+              f"--cv {args.cv}, scored by the model trained on the others, at the learned "
+              "thresholds):", file=out)
     print(report, file=out)
     if optimizer.fallback_labels_:
         shown = ", ".join(f"{data.label_names[j]} ({why})"
                           for j, why in list(optimizer.fallback_labels_.items())[:10])
         print(f"fallback threshold ({optimizer.fallback!r}) for: {shown}", file=out)
     if args.out is None:
-        print("not saved: add --out model.joblib to keep the model", file=out)
+        print("not saved: add --out model.onnx (or model.joblib, a pickle) to keep the model",
+              file=out)
+        return
+    if to_onnx:
+        from ._onnx._export import to_onnx as export
+
+        export(model, data.X, label_names=data.label_names, feature_names=data.feature_names,
+               path=args.out)
+        print(f"saved {args.out} (ONNX): skimb predict {args.out} DATA", file=out)
         return
     joblib.dump(
         {
@@ -224,20 +344,37 @@ def _fit(args, out) -> None:
         },
         args.out,
     )
-    print(f"saved {args.out}: skimb predict {args.out} DATA", file=out)
+    print(f"saved {args.out} (a pickle: loading it runs code, so predict and report need "
+          f"--trust-model): skimb predict {args.out} DATA --trust-model", file=out)
+
+
+def _export(args, out) -> None:
+    _check_onnx_installed("skimb export")
+    from ._onnx._export import to_onnx
+
+    model = _load_model(args.model, args.trust_model)
+    if model.onnx:
+        raise ModelFileError(f"{args.model} is already an ONNX model.")
+    # rows to check the export with: zeros and standard normal values
+    rng = np.random.default_rng(0)
+    n_features = len(model.feature_names)
+    X_check = np.vstack([np.zeros((1, n_features)), rng.standard_normal((31, n_features))])
+    to_onnx(model.model, X_check.astype(np.float32), label_names=model.label_names,
+            feature_names=model.feature_names, path=args.out)
+    print(f"saved {args.out} (ONNX, {os.path.getsize(args.out):,} bytes): "
+          f"skimb predict {args.out} DATA", file=out)
 
 
 def _predict(args, out) -> None:
-    bundle = _load_model(args.model)
-    data = _rows(_read_for_model(bundle, args, labels=False), args.rows, "test", sys.stderr)
-    model = bundle[MODEL_KEY]
+    model = _load_model(args.model, args.trust_model)
+    data = _rows(_read_for_model(model, args, labels=False), args.rows, "test", sys.stderr)
     if args.proba:
         values = model.predict_proba(data.X)
         lines = (",".join(f"{v:.6g}" for v in row) for row in values)
     else:
         values = model.predict(data.X)
         lines = (",".join(str(int(v)) for v in row) for row in values)
-    header = ",".join(bundle["label_names"])
+    header = ",".join(model.label_names)
     if args.out is None:
         print(header, file=out)
         for line in lines:
@@ -253,11 +390,11 @@ def _predict(args, out) -> None:
 
 
 def _report(args, out) -> None:
-    from .diagnostics import _scores_and_thresholds, label_report
+    from .diagnostics import label_report
 
-    bundle = _load_model(args.model)
-    data = _rows(_read_for_model(bundle, args, labels=True), args.rows, "test", out)
-    scores, thresholds = _scores_and_thresholds(bundle[MODEL_KEY], data.X)
+    model = _load_model(args.model, args.trust_model)
+    data = _rows(_read_for_model(model, args, labels=True), args.rows, "test", out)
+    scores, thresholds = model.scores_and_thresholds(data.X)
     report = label_report(data.Y, scores, thresholds, data.label_names)
     print(f"{data.n_samples} rows of {os.path.basename(data.path)}, the model's thresholds:",
           file=out)
@@ -274,11 +411,64 @@ def _add_rows(parser, default):
     )
 
 
+def _cv(text: str) -> int | float:
+    """``--cv``: a number of folds (at least 2) or a validation share in (0, 1)."""
+    try:
+        return _check_folds(int(text))
+    except ValueError:
+        pass
+    try:
+        share = float(text)
+    except ValueError:
+        share = float("nan")
+    if not 0 < share < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of folds (at least 2, e.g. 5) or the share of rows held "
+            "out for one validation split (between 0 and 1, e.g. 0.3)"
+        )
+    return share
+
+
+def _check_folds(folds: int) -> int:
+    if folds < 2:
+        raise argparse.ArgumentTypeError(
+            f"{folds} fold{'s' if folds != 1 else ''}: give at least 2 folds, or the share of "
+            "rows held out for one validation split (between 0 and 1, e.g. 0.3)"
+        )
+    return folds
+
+
+def _positive(kind: type, what: str):
+    """An argparse type: a number of ``kind`` above 0."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r}: give {what}")
+        return value
+
+    return parse
+
+
+def _add_trust(parser) -> None:
+    parser.add_argument(
+        "--trust-model", action="store_true",
+        help="load a pickle (joblib) model file; loading a pickle runs any code it holds, so "
+        "use it only for files you made or trust (.onnx files need no trust)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``skimb`` argument parser."""
+    """The ``skimb`` argument parser (imports no torch)."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="skimb", description="Imbalanced multi-label classification with PyTorch."
     )
+    parser.add_argument("--version", action="version", version=f"skimb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="train on built-in long-tail data and print a report")
     p.add_argument("--n-samples", type=int, default=6000)
@@ -295,30 +485,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", nargs="+", metavar="COL",
                    help="label column names, or one number N for the last N columns "
                    "(npz: optional, default all of Y)")
-    p.add_argument("--loss", default="bce", help="loss name (skimb.losses.available_losses)")
+    p.add_argument("--loss", default="bce", choices=LOSSES, metavar="LOSS",
+                   help=f"the training loss (default bce): {', '.join(LOSSES)}")
     p.add_argument("--objective", default="f1", choices=OBJECTIVES,
                    help="what each label's threshold maximises (default f1)")
-    p.add_argument("--cv", type=int, default=5, help="folds for the thresholds (default 5)")
+    p.add_argument("--cv", type=_cv, default=5,
+                   help="folds for the thresholds (default 5), or a share such as 0.3 for "
+                   "one validation split")
     p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    p.add_argument("--batch-size", type=_positive(int, "a whole number of rows above 0"),
+                   default=128,
+                   help="rows per training batch (default 128)")
+    p.add_argument("--lr", type=_positive(float, "a learning rate above 0, e.g. 0.001"),
+                   default=1e-3, help="learning rate (default 0.001)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="save the fitted model here (e.g. model.joblib)")
+    p.add_argument("--out", help="save the fitted model here: model.onnx (ONNX, needs the "
+                   "onnx extra) or model.joblib (a pickle)")
     p.add_argument("-v", "--verbose", action="count", default=1,
                    help="-v: also a progress bar over each fold's epochs")
     p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0,
                    help="no progress bars")
     _add_rows(p, "train")
 
+    p = sub.add_parser("export", help="convert a joblib model file to ONNX (needs the onnx "
+                       "extra)")
+    p.add_argument("model", help="a model.joblib written by `skimb fit --out`")
+    p.add_argument("out", help="the ONNX file to write, e.g. model.onnx")
+    _add_trust(p)
+
+    model_help = "a model file written by `skimb fit --out` or `skimb export` (.onnx, or a " \
+        "pickle with --trust-model)"
     p = sub.add_parser("predict", help="predict the labels of DATA with a saved model")
-    p.add_argument("model", help="a model file written by `skimb fit --out`")
+    p.add_argument("model", help=model_help)
     p.add_argument("data", help="CSV, ARFF or npz file with the model's feature columns")
     p.add_argument("--out", help="write the predictions to this CSV file (default: stdout)")
     p.add_argument("--proba", action="store_true", help="probabilities instead of 0/1")
     _add_rows(p, "test")
+    _add_trust(p)
 
     p = sub.add_parser("report", help="per-label report of a saved model on labelled DATA")
-    p.add_argument("model", help="a model file written by `skimb fit --out`")
-    p.add_argument("data", help="CSV, ARFF or npz file with the features and the labels")
+    p.add_argument("model", help=model_help)
+    p.add_argument("data", help="CSV, ARFF or npz file with the features and the model's "
+                   "label columns")
     _add_rows(p, "test")
+    _add_trust(p)
     return parser
 
 
@@ -337,10 +547,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         np.set_printoptions(precision=3)
         demo(args.n_samples, args.seed)
         return 0
-    commands = {"fit": _fit, "predict": _predict, "report": _report}
+    commands = {"fit": _fit, "export": _export, "predict": _predict, "report": _report}
     try:
         commands[args.command](args, out)
-    except (ValueError, OSError) as exc:
+    except BrokenPipeError:
+        # the reader went away (`skimb predict ... | head`): stop quietly, and send
+        # what is still buffered to /dev/null so Python's exit does not complain
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_EXIT
+    except (ValueError, OSError, ImportError) as exc:
         # DataError and ModelFileError (bad files), input validation inside the
         # estimators (ValueError), an --out path that cannot be written (OSError)
         print(f"skimb: error: {_one_line(exc)}", file=sys.stderr)

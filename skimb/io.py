@@ -16,7 +16,10 @@ ARFF (``.arff``)
 npz (``.npz``)
     The format of the MULAN conversions next to the project: ``X`` (dense) or
     ``X_data``, ``X_indices``, ``X_indptr``, ``X_shape`` (CSR), ``Y``, and
-    optionally ``is_test``, ``label_names``, ``feature_names``.
+    optionally ``is_test``, ``label_names``, ``feature_names``. A file written
+    by ``scipy.sparse.save_npz`` is also read: one sparse matrix whose columns,
+    having no names, are ``x0, x1, ...`` (labels: ``labels=["N"]`` for the last
+    N columns); given a model's feature names, its columns are taken by position.
 
 Label columns are named, or counted from the end (MULAN puts the labels last):
 ``labels=["happy", "sad"]`` or ``labels=["6"]`` for the last six columns.
@@ -285,6 +288,45 @@ def _check_unique(path, names):
         _fail(path, f"column names must be unique; {dup[:5]} appear more than once.")
 
 
+_SCIPY_NPZ_KEYS = {"data", "indices", "indptr", "format", "shape"}
+
+
+def _is_scipy_npz(path) -> bool:
+    """A file written by ``scipy.sparse.save_npz`` (one matrix, no names)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return _SCIPY_NPZ_KEYS <= set(z.files) and "X" not in z.files
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False  # _read_npz says what is wrong
+
+
+def _read_scipy_npz(path, feature_names, labels):
+    """One sparse matrix, columns named ``x0, x1, ...``; with a model's
+    ``feature_names`` (and label names) the columns are taken by position."""
+    try:
+        data = sp.load_npz(path).tocsr()
+    except (OSError, ValueError) as exc:
+        _fail(path, f"cannot read it as a scipy.sparse.save_npz file ({exc}).")
+    n_columns = data.shape[1]
+    columns = [f"x{i}" for i in range(n_columns)]
+    if feature_names is not None:
+        expected = [str(n) for n in feature_names]
+        named = [str(n) for n in labels] if labels is not None else []
+        if n_columns == len(expected) + len(named):
+            columns = expected + named
+        elif n_columns == len(expected):
+            columns = expected
+        else:
+            _fail(
+                path,
+                f"has {n_columns} columns, but the model takes {len(expected)} features"
+                f"{f' and {len(named)} labels' if named else ''}; a scipy.sparse.save_npz "
+                "file has no column names, so its columns are taken by position (features, "
+                "then labels).",
+            )
+    return columns, data
+
+
 def _read_npz(path):
     try:
         z = np.load(path, allow_pickle=False)
@@ -324,8 +366,12 @@ def _read_npz(path):
 
 
 # ----------------------------------------------------------------- selection
-def _label_positions(path, columns, labels):
-    """Indices of the label columns: names, or one integer N for the last N columns."""
+def _label_positions(path, columns, labels, hint=None):
+    """Indices of the label columns: names, or one integer N for the last N columns.
+
+    ``hint``: what to say instead of the ``--labels`` advice when labels are fixed
+    (e.g. by a model) and some are missing.
+    """
     if len(labels) == 1 and labels[0] not in columns and re.fullmatch(r"\d+", labels[0]):
         count = int(labels[0])
         if not 1 <= count < len(columns):
@@ -336,6 +382,8 @@ def _label_positions(path, columns, labels):
             )
         return list(range(len(columns) - count, len(columns)))
     unknown = [name for name in labels if name not in columns]
+    if unknown and hint is not None:
+        _fail(path, f"lacks the label columns {unknown[:10]}; {hint}")
     if unknown:
         shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
         _fail(
@@ -380,6 +428,7 @@ def load_data(
     *,
     feature_names: Sequence[str] | None = None,
     require_labels: bool = True,
+    labels_hint: str | None = None,
 ) -> Dataset:
     """Read features and 0/1 labels from a CSV, ARFF or npz file.
 
@@ -398,6 +447,9 @@ def load_data(
         file's ``feature_names``.
     require_labels : bool, default=True
         ``False`` reads features only (``Y`` is None) unless ``labels`` is given.
+    labels_hint : str or None, default=None
+        When ``labels`` are fixed (e.g. a model's) and the file lacks some: the
+        advice the error gives, instead of the advice to name other columns.
 
     Returns
     -------
@@ -428,9 +480,11 @@ def load_data(
         raise DataError(f"{path}: is a directory, not a data file.")
     suffix = os.path.splitext(path)[1].lower()
     labels = None if labels is None else [str(n) for n in labels]
+    if suffix == ".npz" and not _is_scipy_npz(path):
+        return _load_npz(path, labels, feature_names, require_labels, labels_hint)
     if suffix == ".npz":
-        return _load_npz(path, labels, feature_names, require_labels)
-    if suffix in CSV_SUFFIXES:
+        columns, data = _read_scipy_npz(path, feature_names, labels)
+    elif suffix in CSV_SUFFIXES:
         columns, data = _read_csv(path)
     elif suffix == ".arff":
         columns, data = _read_arff(path)
@@ -441,7 +495,7 @@ def load_data(
         )
     positions = []
     if labels is not None:
-        positions = _label_positions(path, columns, labels)
+        positions = _label_positions(path, columns, labels, labels_hint)
     elif require_labels:
         _fail(
             path,
@@ -480,10 +534,11 @@ def load_data(
     )
 
 
-def _load_npz(path, labels, feature_names, require_labels):
+def _load_npz(path, labels, feature_names, require_labels, labels_hint=None):
     X, Y, features, names, is_test = _read_npz(path)
     if Y is None and (require_labels or labels is not None):
-        _fail(path, "no label matrix Y in the archive.")
+        _fail(path, "no label matrix Y in the archive" + (f"; {labels_hint}" if labels_hint
+                                                          else "."))
     if feature_names is not None and [str(n) for n in feature_names] != features:
         if len(feature_names) != len(features):
             _fail(
@@ -494,7 +549,8 @@ def _load_npz(path, labels, feature_names, require_labels):
         _fail(path, "its feature_names differ from those the model was trained on.")
     positions = list(range(len(names)))
     if labels is not None:
-        positions = _label_positions(path, names, labels) if labels != names else positions
+        positions = (_label_positions(path, names, labels, labels_hint) if labels != names
+                     else positions)
     keep = Y is not None and (require_labels or labels is not None)
     label_names = [names[j] for j in positions] if keep else []
     return Dataset(
