@@ -80,6 +80,8 @@ def csv(tmp_path_factory):
         ("--batch-size", "2.5", r"argument --batch-size: '2.5': give a whole number"),
         ("--lr", "-1", r"argument --lr: '-1': give a learning rate above 0"),
         ("--lr", "nan", r"argument --lr: 'nan': give a learning rate above 0"),
+        ("--threads", "0", r"argument --threads: '0': give 'auto' or a whole number of threads"),
+        ("--threads", "many", r"argument --threads: 'many': give 'auto' or a whole number"),
     ],
 )
 def test_bad_option_values_exit_2_naming_the_option(csv, capsys, option, value, message):
@@ -100,17 +102,18 @@ def test_cv_float_batch_size_and_lr_reach_the_model(csv, capsys, monkeypatch):
 
     monkeypatch.setattr(cli, "build_model", spy)
     code = main(["fit", str(csv), "--labels", "3", "--cv", "0.3", "--batch-size", "32",
-                 "--lr", "0.01", "--epochs", "2", "-q"])
+                 "--lr", "0.01", "--epochs", "2", "--threads", "2", "-q"])
     out = capsys.readouterr().out
     assert code == 0
     optimizer = built["model"][-1]
     assert optimizer.cv == 0.3 and isinstance(optimizer.cv, float)
     params = optimizer.estimator_.get_params()
     assert params["batch_size"] == 32 and params["lr"] == 0.01
+    assert params["num_threads"] == 2
     # one validation split of 30% of the 200 rows: the report covers those rows only
     held_out = int(np.ceil(0.3 * 200))
     assert f"validation report ({held_out} of 200 rows held out by --cv 0.3" in out
-    assert "batch_size=32, lr=0.01" in out
+    assert "batch_size=32, lr=0.01, num_threads=2" in out
 
 
 def test_scipy_save_npz_files_are_read(tmp_path):
