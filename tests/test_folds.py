@@ -234,7 +234,8 @@ class LayerNormNet(nn.Module):
 @pytest.mark.parametrize(
     "settings",
     [{"module": LayerNormNet}, {"criterion": torch.nn.BCEWithLogitsLoss},
-     {"criterion": "focal"}, {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9}],
+     {"criterion": "focal"}, {"criterion": "soft_f1"}, {"criterion": "distribution_balanced"},
+     {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9}],
 )
 def test_other_modules_losses_and_optimizers_stack_and_match(data, settings, capsys,
                                                              monkeypatch):
