@@ -37,8 +37,12 @@ def test_module_entry_point_and_bad_arguments():
         [sys.executable, "-m", "skimb", "--help"], capture_output=True, text=True, check=True
     )
     assert "demo" in done.stdout and "predict" in done.stdout and "report" in done.stdout
-    with pytest.raises(SystemExit):
+
+def test_too_few_demo_rows_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--n-samples", "3"])
+    assert exit_info.value.code == 2  # argparse's usage error, not a success
+    assert "--n-samples must be at least 20" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -230,5 +234,7 @@ def test_fit_errors_are_one_line(files, capsys):
     ]:
         code, _, err = run(argv, capsys)
         assert code == 1 and err.count("\n") == 1 and re.search(match, err), err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         main(["fit", str(tmp / "d.csv"), "--labels", "a", "--objective", "accuracy"])
+    assert exit_info.value.code == 2
+    assert "argument --objective: invalid choice: 'accuracy'" in capsys.readouterr().err
