@@ -10,14 +10,15 @@ effect of the threshold rules. A row "fails the bar" when its macro-F1 is not ab
 the 0.5 threshold's or its micro-F1 is more than 0.02 below it.
 
 The rows "cv_aggregate='mean'" score each threshold by the mean of the folds'
-F1 instead of the F1 of the pooled out-of-fold counts.
+F1 instead of the F1 of the pooled out-of-fold counts. The rows "bare floor"
+switch the flood check off: every label below ``min_score`` falls back.
 
     python benchmarks/bench_rare_labels.py
 """
 
 import warnings
 
-from _common import CachedFit, Timer, load
+from _common import CachedFit, Timer, bare_floor, load
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
@@ -54,6 +55,10 @@ def main():
         print(f"{'threshold 0.5':<45} {ref_macro:8.4f} {ref_micro:8.4f}")
         settings = [("guards off (fallback=None)", {"fallback": None}), ("defaults", {})]
         settings += [
+            ("defaults, bare floor (no flood check)", {}),
+            ("fallback='max_score', bare floor", {"fallback": "max_score"}),
+        ]
+        settings += [
             ("guards off, cv_aggregate='mean'", {"fallback": None, "cv_aggregate": "mean"}),
             ("defaults, cv_aggregate='mean'", {"cv_aggregate": "mean"}),
         ]
@@ -63,7 +68,12 @@ def main():
             for f in FALLBACKS for m in MIN_POSITIVES
         ]
         for label, params in settings:
-            model = ThresholdOptimizer(base, cv=3, random_state=0, **params).fit(Xtr, Ytr)
+            model = ThresholdOptimizer(base, cv=3, random_state=0, **params)
+            if "bare floor" in label:
+                with bare_floor():
+                    model.fit(Xtr, Ytr)
+            else:
+                model.fit(Xtr, Ytr)
             macro, micro = f1s(Yte, model.predict(Xte))
             reasons = list(model.fallback_labels_.values())
             counts = ", ".join(f"{r} {reasons.count(r)}" for r in sorted(set(reasons))) or "-"
