@@ -190,11 +190,11 @@ _settings.load_profile("mutation")
 """
 
 
-def copy_repo(dest: Path) -> None:
+def copy_repo(dest: Path, root: Path = ROOT) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for name in ("skimb", "tests"):
-        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    shutil.copy2(ROOT / "setup.cfg", dest / "setup.cfg")
+        shutil.copytree(root / name, dest / name, ignore=ignore)
+    shutil.copy2(root / "setup.cfg", dest / "setup.cfg")
     with open(dest / "tests" / "conftest.py", "a") as conftest:
         conftest.write(_NO_SHRINK)
 
@@ -226,6 +226,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this mutation (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout to copy (default: this one), e.g. an older "
+                             "commit's `git archive` to see which mutations its tests missed")
     args = parser.parse_args(argv)
     chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
     if args.only and len(chosen) != len(set(args.only)):
@@ -239,7 +242,7 @@ def main(argv=None) -> int:
     all_tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests if t != "-k"))
     with tempfile.TemporaryDirectory(prefix="skimb-mutation-") as tmp:
         base = Path(tmp) / "base"
-        copy_repo(base)
+        copy_repo(base, args.root)
         start = time.perf_counter()
         # the -k selections are subsets of their files: run the files whole
         files = tuple(t for t in all_tests if t.startswith("tests/") and "::" not in t)
@@ -253,7 +256,7 @@ def main(argv=None) -> int:
         print(f"{'mutation':<26} {'result':<9} tests run: summary")
         for m in chosen:
             where = Path(tmp) / m.name
-            copy_repo(where)
+            copy_repo(where, args.root)
             apply(where, m)
             start = time.perf_counter()
             code, summary = run_tests(where, m.tests)
