@@ -37,6 +37,10 @@ def test_module_entry_point_and_bad_arguments():
         [sys.executable, "-m", "skimb", "--help"], capture_output=True, text=True, check=True
     )
     assert "demo" in done.stdout and "predict" in done.stdout and "report" in done.stdout
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--n-samples", "3"])
+    assert exit_.value.code == 2
+
 
 def test_too_few_demo_rows_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
