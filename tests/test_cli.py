@@ -42,13 +42,6 @@ def test_module_entry_point_and_bad_arguments():
     assert exit_.value.code == 2
 
 
-def test_too_few_demo_rows_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["demo", "--n-samples", "3"])
-    assert exit_info.value.code == 2  # argparse's usage error, not a success
-    assert "--n-samples must be at least 20" in capsys.readouterr().err
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A model file as `skimb fit --out` writes it, and a labelled CSV."""
@@ -165,6 +158,13 @@ def write_sparse_arff(path, X, Y, features, labels):
     path.write_text("\n".join(lines) + "\n")
 
 
+def test_too_few_demo_rows_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--n-samples", "3"])
+    assert exit_info.value.code == 2  # argparse's usage error, not a success
+    assert "--n-samples must be at least 20" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
@@ -238,7 +238,7 @@ def test_fit_errors_are_one_line(files, capsys):
     ]:
         code, _, err = run(argv, capsys)
         assert code == 1 and err.count("\n") == 1 and re.search(match, err), err
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit) as exit_:
         main(["fit", str(tmp / "d.csv"), "--labels", "a", "--objective", "accuracy"])
-    assert exit_info.value.code == 2
-    assert "argument --objective: invalid choice: 'accuracy'" in capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "invalid choice: 'accuracy'" in capsys.readouterr().err
