@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import joblib
@@ -75,3 +76,21 @@ class CachedFit(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.model_.predict_proba(X)
+
+
+@contextmanager
+def bare_floor():
+    """``min_score`` as a bare floor: every label below it falls back.
+
+    Switches ThresholdOptimizer's flood check off (``skimb.thresholds._floods``
+    answers "floods" for every label) so that the benchmarks can show what the
+    check changes; ThresholdOptimizer has no parameter for it.
+    """
+    import skimb.thresholds
+
+    original = skimb.thresholds._floods
+    skimb.thresholds._floods = lambda truth, *args: np.ones(truth.shape[1], dtype=bool)
+    try:
+        yield
+    finally:
+        skimb.thresholds._floods = original

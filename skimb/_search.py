@@ -231,7 +231,10 @@ def _search_positive_cuts(y, s, w, objective):
     fp = (n - n_pos)[row] - tn
     obj = objective.select(row) if objective.per_label else objective
     gain = obj.gain(tp, fp, fn, tn)
-    # a positive preceded by an equal score is inside a tie group: not a cut
+    # a positive preceded by an equal score is inside a tie group: not a cut. Not
+    # redundant: where the objective does not grow with that group's other
+    # positives (precision while no negative is predicted), this cut ties with the
+    # group's start and, being higher, would win (test_search.py pins it).
     gain[(j > 0) & ((keys[flat - 1] ^ keys[flat]) <= np.uint64(1))] = -np.inf
     # "predict none" (cut n) for every label; it wins ties, being the highest cut
     n_pos = n_pos.astype(np.float64)

@@ -16,7 +16,9 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
+from torch.utils.data import DataLoader
 
 from skimb import MultiLabelImbalancedClassifier, find_thresholds, make_long_tail_multilabel
 from skimb.losses import BCELoss
@@ -222,12 +224,39 @@ def test_random_state_gives_identical_fits_and_leaves_global_rng_alone(data):
     assert not np.array_equal(a, c)
 
 
-def test_batches_are_shuffled():
-    clf = fast(max_epochs=1)
-    assert clf.get_params_for("iterator_train")["shuffle"] is True
-    assert clf.set_params(iterator_train__shuffle=False).get_params_for("iterator_train") == {
-        "shuffle": False
-    }
+class _RowsSeen(Callback):
+    """Records the row numbers (column 0 of X) of every training batch, per epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs = [*getattr(self, "epochs", []), []]
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.epochs[-1].append(np.asarray(batch[0][:, 0].cpu(), dtype=np.int64))
+
+
+@pytest.mark.parametrize("iterator", [None, DataLoader])  # skimb's fast path, skorch's
+def test_batches_are_shuffled(iterator):
+    n = 100
+    X = np.column_stack([np.arange(n), np.zeros(n)]).astype(np.float32)
+    Y = (np.arange(n) % 3 == 0).astype(np.float32)[:, None]
+    common = {"max_epochs": 2, "batch_size": 16, "train_split": None, "check_collapse": False}
+    if iterator is not None:
+        common.update(iterator_train=iterator, iterator_valid=iterator)
+    seen = _RowsSeen()
+    fast(callbacks=[seen], **common).fit(X, Y)
+    first, second = (np.concatenate(batches) for batches in seen.epochs)
+    assert len(seen.epochs[0]) == 7  # batches of 16 rows
+    # every row once per epoch, in an order that is not the rows' and changes per epoch
+    np.testing.assert_array_equal(np.sort(first), np.arange(n))
+    np.testing.assert_array_equal(np.sort(second), np.arange(n))
+    assert not np.array_equal(first, np.arange(n))
+    assert not np.array_equal(first, second)
+    # iterator_train__shuffle=False: the rows in order, every epoch
+    kept = _RowsSeen()
+    fast(callbacks=[kept], iterator_train__shuffle=False, **common).fit(X, Y)
+    for batches in kept.epochs:
+        np.testing.assert_array_equal(np.concatenate(batches), np.arange(n))
 
 
 # ---------------------------------------------------------------- inputs
@@ -352,11 +381,15 @@ def test_joblib_round_trip_in_this_and_a_fresh_process(data, tmp_path):
 def test_default_is_far_better_than_the_classic_mistake():
     """The article's setup: pos/neg as pos_weight, weight=0.5 stacked, threshold 0.5.
 
-    Measured over seeds 0-2 (2,000 rows, 8 labels): default 0.63-0.66 macro-F1 at
-    the best threshold per label; the mistake 0.07-0.08 at 0.5.
+    Both models are compared like with like on the last 500 rows: at the fixed
+    threshold 0.5, and at per-label thresholds learned on 500 held-out rows
+    (rows 1000-1499). Measured over data seeds 0-2: at 0.5 the default reaches
+    macro-F1 0.52-0.54 against 0.07-0.08 for the mistake; at learned thresholds
+    0.58-0.63 against 0.28-0.31.
     """
     X, Y = make_long_tail_multilabel(2000, 20, 8, min_prevalence=0.02, random_state=0)
-    Xtr, Xte, Ytr, Yte = X[:1000], X[1000:], Y[:1000], Y[1000:]
+    Xtr, Ytr, Xte, Yte = X[:1000], Y[:1000], X[1500:], Y[1500:]
+    Xva, Yva = X[1000:1500], Y[1000:1500]  # for learning thresholds
     good = MultiLabelImbalancedClassifier(random_state=0).fit(Xtr, Ytr)
     inverted = (Ytr.sum(0) / (len(Ytr) - Ytr.sum(0))).astype(np.float32)
     with warnings.catch_warnings(record=True) as caught:
@@ -369,10 +402,16 @@ def test_default_is_far_better_than_the_classic_mistake():
         ).fit(Xtr, Ytr)
     messages = " ".join(str(w.message) for w in caught)
     assert "inverted" in messages and "double weighting" in messages
-    good_f1 = best_macro_f1(Yte, good.predict_proba(Xte))
-    bad_f1 = f1_score(Yte, bad.predict(Xte), average="macro", zero_division=0)
-    assert good_f1 > 0.55
-    assert good_f1 - bad_f1 > 0.4
+
+    def macro_f1(model, thresholds):
+        predicted = model.predict_proba(Xte) >= thresholds
+        return f1_score(Yte, predicted, average="macro", zero_division=0)
+
+    good_05, bad_05 = macro_f1(good, 0.5), macro_f1(bad, 0.5)
+    assert good_05 > 0.45 and good_05 - bad_05 > 0.35
+    learned = {m: find_thresholds(Yva, m.predict_proba(Xva))[0] for m in (good, bad)}
+    good_tuned, bad_tuned = macro_f1(good, learned[good]), macro_f1(bad, learned[bad])
+    assert good_tuned > 0.55 and good_tuned - bad_tuned > 0.2
 
 
 def test_float_train_split_keeps_every_label_on_both_sides():

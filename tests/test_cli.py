@@ -164,6 +164,13 @@ def write_sparse_arff(path, X, Y, features, labels):
     path.write_text("\n".join(lines) + "\n")
 
 
+def test_too_few_demo_rows_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--n-samples", "3"])
+    assert exit_info.value.code == 2  # argparse's usage error, not a success
+    assert "--n-samples must be at least 20" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")

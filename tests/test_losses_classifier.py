@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV
 
@@ -105,9 +106,19 @@ def test_grid_search_over_loss_names_and_their_parameters(split):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     focal = [i for i, p in enumerate(search.cv_results_["params"]) if p["criterion"] == "focal"]
     scores = search.cv_results_["mean_test_score"][focal]
-    assert scores[0] != scores[1]  # gamma reached the loss
+    assert scores[0] != scores[1]  # the two settings trained different models
     best = search.best_estimator_
     assert isinstance(best.criterion_, get_loss(search.best_params_["criterion"]))
+    for name, value in search.best_params_.items():  # the chosen parameters are the loss's
+        if name.startswith("criterion__"):
+            assert getattr(best.criterion_, name.removeprefix("criterion__")) == value
+    # each focal setting, built as the search builds it (clone + set_params), reaches
+    # the fitted loss
+    for gamma in (0.5, 2.0):
+        net = clone(search.estimator).set_params(
+            criterion="focal", criterion__gamma=gamma, max_epochs=1
+        )
+        assert net.fit(X[:100], Y[:100]).criterion_.gamma == gamma
 
 
 def double_weighting_warnings(fit):

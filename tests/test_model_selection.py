@@ -38,6 +38,9 @@ def test_kfold_partitions_rows_and_covers_every_label(data, shuffle):
     enough = Y.sum(axis=0) >= 5
     assert enough.sum() < Y.shape[1]  # the data has labels below the bar too
     assert counts[:, enough].min() >= 1
+    # stratified: every label's positives are spread evenly, to a row or so (the
+    # repair pass alone would give coverage, not balance)
+    assert np.abs(counts - Y.sum(axis=0) / 5).max() <= 1.5
 
 
 def test_kfold_is_better_stratified_than_kfold(data):

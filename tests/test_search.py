@@ -37,10 +37,25 @@ def brute_force(y, s, objective, sample_weight=None, **params):
     return values.min() if not obj.greater_is_better else values.max()
 
 
+def highest_best_cut(y, s, objective, sample_weight=None, **params):
+    """The highest of the cuts that reach the best value (the documented tie-break)."""
+    obj = make_objective(objective, **params)
+    cuts = np.concatenate([np.unique(s), [np.inf]])
+    values = np.array([obj(*confusion_counts(y, s >= c, sample_weight)) for c in cuts], float)
+    values = values if obj.greater_is_better else -values
+    return cuts[np.flatnonzero(values == values.max())[-1]]
+
+
 def _check_against_brute_force(y, s, objective, params, sample_weight=None):
     t, v = find_thresholds(y, s, objective=objective, sample_weight=sample_weight, **params)
     obj = make_objective(objective, **params)
     for c in range(y.shape[1]):
+        # among equally good cuts the highest wins: same predictions as that cut,
+        # and the threshold never equals a score (ties are not split)
+        w = sample_weight if sample_weight is None or sample_weight.ndim == 1 else None
+        highest = highest_best_cut(y[:, c], s[:, c], objective, w, **params)
+        np.testing.assert_array_equal(s[:, c] >= t[c], s[:, c] >= highest)
+        assert not np.any(s[:, c] == t[c])
         expected = brute_force(y[:, c], s[:, c], objective, sample_weight, **params)
         reached = obj(*confusion_counts(y[:, c], s[:, c] >= t[c], sample_weight))
         if np.isneginf(expected):  # no feasible cut
@@ -92,6 +107,9 @@ def test_search_with_weights_equals_brute_force(objective, params):
                 np.testing.assert_allclose(v[c], expected, atol=1e-12)
                 reached = obj(*confusion_counts(y[:, c], s[:, c] >= t[c], w[:, c]))
                 np.testing.assert_allclose(reached, expected, atol=1e-12)
+            highest = highest_best_cut(y[:, c], s[:, c], objective, w[:, c], **params)
+            kept = w[:, c] > 0  # rows of weight 0 do not count on either side
+            np.testing.assert_array_equal((s[:, c] >= t[c])[kept], (s[:, c] >= highest)[kept])
 
 
 def test_callable_objective_and_per_label_parameters():
@@ -130,6 +148,42 @@ def test_ties_are_never_split_and_thresholds_are_midpoints():
     t, _ = find_thresholds(y, s)
     for c in range(5):
         assert not np.any(s[:, c] == t[c])
+
+
+# y = [1, 0, 0, 1] scored [-0.1, -0.2, -0.3, -0.4]: predicting every row and
+# predicting only the top row both give F1 2/3. docs/thresholds.md promises the
+# highest threshold among equally good cuts: -0.15 (and 0.85 for the scores + 1,
+# which take the non-negative fast path).
+TIE_Y = np.array([1, 0, 0, 1])
+TIE_S = np.array([-0.1, -0.2, -0.3, -0.4])
+TIE_SEARCHES = {
+    "per_label": lambda y, s: find_thresholds(y, s)[0],
+    "per_label_2d": lambda y, s: find_thresholds(y[:, None], s[:, None])[0][0],
+    "weighted": lambda y, s: find_thresholds(y, s, sample_weight=np.ones(4))[0],
+    "fold_mean": lambda y, s: find_fold_mean_thresholds(y, s, np.zeros(4))[0],
+    "shared": lambda y, s: find_shared_threshold(y[:, None], s[:, None])[0],
+    # from "predict none" (F1 0) the ascent moves to the best cut
+    "micro": lambda y, s: find_micro_thresholds(y[:, None], s[:, None], init=[9.0])[0][0],
+}
+
+
+@pytest.mark.parametrize("search", list(TIE_SEARCHES))
+@pytest.mark.parametrize("shift", [0.0, 1.0])
+def test_equally_good_cuts_go_to_the_highest_threshold(search, shift):
+    t = TIE_SEARCHES[search](TIE_Y, TIE_S + shift)
+    assert t == pytest.approx(-0.15 + shift)
+
+
+def test_fast_path_never_cuts_inside_a_group_of_tied_positives():
+    # Precision is 1 at every cut that predicts no negative, so two cuts through
+    # the tied positives reach the same value: the one between them (inside the
+    # tie) is not a cut. The fast path masks it (positives sort first within a
+    # tie, so a positive preceded by an equal score is never a group start).
+    y = np.array([0, 1, 1])
+    for shift in (0.0, -1.0):  # the fast path (non-negative scores), the general one
+        s = np.array([0.1, 0.5, 0.5]) + shift
+        t, v = find_thresholds(y, s, objective="precision_at_recall", min_recall=0.5)
+        assert (t, v) == (pytest.approx(0.3 + shift), 1.0)
 
 
 def test_all_and_none_cuts():
