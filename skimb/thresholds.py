@@ -406,7 +406,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``[array([0, 1])] * n_labels``.
     n_features_in_ : int
         Number of features seen during fit (when ``X`` has a shape).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
