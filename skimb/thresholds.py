@@ -30,6 +30,7 @@ from ._search import (
     find_shared_threshold,
     find_thresholds,
 )
+from .diagnostics import _names
 from .model_selection import (
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
@@ -408,6 +409,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Number of features seen during fit (when ``X`` has a shape).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
+    label_names_ : ndarray of str of shape (n_labels,)
+        The column names of ``y`` when it was a pandas DataFrame (the
+        estimator is then refitted on that DataFrame, so it gets them too).
+        :func:`~skimb.diagnostics.label_report` and the Displays of
+        :mod:`skimb.display` use them, and so do the warnings.
 
     See Also
     --------
@@ -558,6 +564,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         Y = check_multilabel_y(y).astype(np.int64)
         n_samples, n_labels = Y.shape
+        if hasattr(y, "columns"):  # a DataFrame: its column names name the labels
+            self.label_names_ = np.asarray(y.columns, dtype=object).astype(str)
+        elif hasattr(self, "label_names_"):
+            del self.label_names_
         if _num_samples(X) != n_samples:
             raise ValueError(
                 f"X has {_num_samples(X)} rows but y has {n_samples}; they must match."
@@ -625,8 +635,13 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if keep:
                 estimator = results[0][2]
             else:
-                estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
-        self._warn_skipped([skipped for _, _, skipped in folds])
+                # y as given, so that a DataFrame's label names reach the estimator
+                estimator = _clone_unchecked(self.estimator).fit(
+                    X, y if hasattr(y, "columns") else Y, **fit_params
+                )
+        self._warn_skipped(
+            [skipped for _, _, skipped in folds], getattr(self, "label_names_", None)
+        )
 
         self.estimator_ = estimator
         self.classes_ = [np.array([0, 1]) for _ in range(n_labels)]
@@ -762,13 +777,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return results
 
     @staticmethod
-    def _warn_skipped(skipped):
+    def _warn_skipped(skipped, label_names=None):
         skipped = np.array(skipped)
         labels = np.flatnonzero(skipped.any(axis=0))
         if labels.size:
-            folds = {int(c): np.flatnonzero(skipped[:, c]).tolist() for c in labels[:10]}
+            names = _names(label_names, skipped.shape[1])
+            folds = {names[c]: np.flatnonzero(skipped[:, c]).tolist() for c in labels[:10]}
             warnings.warn(
-                f"Labels {labels[:10].tolist()}{' ...' if labels.size > 10 else ''} have a "
+                f"Labels {[names[c] for c in labels[:10]]}"
+                f"{' ...' if labels.size > 10 else ''} have a "
                 f"single class in the training part of some folds ({{label: folds}} = "
                 f"{folds}). A model cannot learn them there, so their validation scores "
                 "from those folds are left out of the threshold search and their "

@@ -332,7 +332,7 @@ def test_label_without_positive_in_a_training_fold():
     Y[7, 2] = 1  # a single positive: the fold that tests it trains without any
     for est in (MultiOutputClassifier(LR), OneVsRestClassifier(LR)):
         model = ThresholdOptimizer(est, cv=3, random_state=0)
-        with pytest.warns(UserWarning, match=r"Labels \[2\] have a single class in the training"):
+        with pytest.warns(UserWarning, match=r"Labels \['label2'\] have a single class in the"):
             model.fit(X, Y)
         skipped = model.cv_results_["skipped"]
         assert skipped[:, 2].sum() == 1 and not skipped[:, :2].any()
