@@ -326,6 +326,7 @@ def test_micro_strategy_keeps_guarded_labels_fixed():
     assert model.best_score_ == pytest.approx(f1_score(Y, S >= model.thresholds_, average="micro"))
 
 
+@pytest.mark.filterwarnings("ignore:Label not 2 is present in all training examples")
 def test_label_without_positive_in_a_training_fold():
     X, Y = make_long_tail_multilabel(150, 6, 3, min_prevalence=0.2, random_state=0)
     Y[:, 2] = 0
