@@ -41,14 +41,13 @@ for w in caught:
     print(f"{w.category.__name__}: {str(w.message)[:160]}...")
 default = MultiLabelImbalancedClassifier(random_state=0).fit(X_tr, Y_tr)
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
 labels = [3, 5, 7]
 panels = [("inverted pos_weight + weight", mistake), ("default", default)]
 for ax, (title, model) in zip(axes, panels):
     print(f"\n{title}, test rows, threshold 0.5:")
     print(label_report(Y_te, model.predict_proba(X_te)))
     LabelPrecisionRecallDisplay.from_estimator(model, X_te, Y_te, labels=labels, ax=ax)
-    ax.set_title(f"{title}: operating points at threshold 0.5")
-fig.tight_layout()
+    ax.set_title(f"{title}: operating points at 0.5", fontsize="medium")
 if len(sys.argv) > 1:
     fig.savefig(sys.argv[1], dpi=110)

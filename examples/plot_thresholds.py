@@ -37,10 +37,10 @@ optimizer = model[-1]
 print("held-out rows, learned thresholds:")
 print(label_report(Y_te, model.predict_proba(X_te), optimizer.thresholds_))
 
-fig, ax = plt.subplots(figsize=(8, 5))
+fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
 ThresholdCurveDisplay.from_estimator(model, X_te, Y_te, labels=[0, 4, 7], ax=ax)
 ax.set_title("F1 of held-out rows against the threshold, per label\n"
-             "dots: learned thresholds; bands and ticks: the 5 folds' choices")
-fig.tight_layout()
+             "dots: learned thresholds; bands and ticks: the 5 folds' choices",
+             fontsize="medium")
 if len(sys.argv) > 1:
     fig.savefig(sys.argv[1], dpi=110)

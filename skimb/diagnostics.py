@@ -129,11 +129,8 @@ def check_pos_weight(pos_weight, counts, n_samples: int, label_names=None) -> np
     suspicious = np.flatnonzero((w < 1) & (prevalence < 0.5))
     if suspicious.size:
         auto = compute_pos_weight(counts, n_samples, max_pos_weight=None)
-        names = (
-            [str(label_names[i]) for i in suspicious]
-            if label_names is not None
-            else suspicious.tolist()
-        )
+        all_names = _names(label_names, counts.shape[0])
+        names = [all_names[i] for i in suspicious]
         details = ", ".join(
             f"{n}: given {w[i]:.3g}, prevalence {prevalence[i]:.3g}, 'auto' gives {auto[i]:.3g}"
             for n, i in zip(names[:10], suspicious[:10])

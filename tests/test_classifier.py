@@ -91,7 +91,7 @@ def test_inverted_pos_weight_warns_with_labels_and_auto_value():
     Y = np.zeros((100, 2), dtype=int)
     Y[:10, 0] = 1
     Y[:50, 1] = 1
-    with pytest.warns(UserWarning, match=r"rare labels \[0\].*inverted.*'auto' gives 9"):
+    with pytest.warns(UserWarning, match=r"rare labels \['label0'\].*inverted.*'auto' gives 9"):
         fast(max_epochs=1, pos_weight=[10 / 90, 1.0]).fit(X, Y)
 
 
