@@ -70,7 +70,8 @@ sphinx_gallery_conf = {
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skimb {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skimb.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
@@ -81,6 +82,9 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# Pages without sub-pages: no empty "Section Navigation" column.
+html_sidebars = {page: [] for page in
+                 ("index", "install", "comparison", "architecture", "changelog")}
 
 # No network at build time: no intersphinx, no remote images, no external link checks.
 suppress_warnings = []
