@@ -1,6 +1,6 @@
-"""Exact threshold search vs the seed article's 99-point grid with sklearn's f1_score.
+"""Exact threshold search vs the usual 99-point grid with sklearn's f1_score.
 
-The article's recipe scores ``np.linspace(0.01, 0.99, 99)`` per label with
+The usual recipe scores ``np.linspace(0.01, 0.99, 99)`` per label with
 ``f1_score(y[:, c], (p[:, c] > t).astype(int))`` and keeps the best grid point.
 ``skimb.find_thresholds`` scores every cut between distinct scores, all labels at
 once. Both run on the same synthetic probabilities at N=20,000 x C=20 and
@@ -38,7 +38,7 @@ def make_scores(n, c, seed):
 
 
 def grid_label(y, p):
-    """The article's per-label loop: 99 calls to f1_score."""
+    """The grid's per-label loop: 99 calls to f1_score."""
     f1 = [f1_score(y, (p > t).astype(int)) for t in GRID]
     return GRID[int(np.argmax(f1))]
 

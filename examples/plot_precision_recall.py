@@ -1,22 +1,23 @@
-"""The article's mistake next to the default, as precision-recall curves per label.
+"""
+Precision-recall per label: the classic mistakes against the default
+=====================================================================
 
-Left: inverted pos_weight (n_pos / n_neg), criterion__weight=0.5 stacked on it,
-threshold 0.5 -- the setup that made a team lose days. The rare labels'
-operating points sit at recall 0 (the model predicts all zeros for them, and
-skimb warns about it after fit), and their curves show that the ranking
-itself was barely learned. Right: the default (pos_weight="auto"); its
-operating points at 0.5 have recall, at a modest precision that per-label
-thresholds (ThresholdOptimizer) would trade back.
+Left: a model trained with the classic mistakes of imbalanced multi-label
+training -- ``pos_weight`` inverted (``n_pos / n_neg`` instead of
+``n_neg / n_pos``), ``criterion__weight=0.5`` stacked on it, and a fixed 0.5
+threshold. The rare labels' operating points sit at recall 0 (the model
+predicts all zeros for them, and skimb warns about it after fit), and their
+curves show that the ranking itself was barely learned. Right: the default
+(``pos_weight="auto"``); its operating points at 0.5 have recall, at a modest
+precision that per-label thresholds (:class:`~skimb.ThresholdOptimizer`)
+would trade back.
 
-Run: python examples/plot_precision_recall.py  (writes examples/precision_recall.png)
+Run it as a script with an output path to save the figure:
+``python examples/plot_precision_recall.py precision_recall.png``.
 """
 
-import os
+import sys
 import warnings
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,14 +41,13 @@ for w in caught:
     print(f"{w.category.__name__}: {str(w.message)[:160]}...")
 default = MultiLabelImbalancedClassifier(random_state=0).fit(X_tr, Y_tr)
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
 labels = [3, 5, 7]
-for ax, (title, model) in zip(axes, [("the article's mistake", mistake), ("default", default)]):
+panels = [("inverted pos_weight + weight", mistake), ("default", default)]
+for ax, (title, model) in zip(axes, panels):
     print(f"\n{title}, test rows, threshold 0.5:")
     print(label_report(Y_te, model.predict_proba(X_te)))
     LabelPrecisionRecallDisplay.from_estimator(model, X_te, Y_te, labels=labels, ax=ax)
-    ax.set_title(f"{title}: operating points at threshold 0.5")
-fig.tight_layout()
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "precision_recall.png")
-fig.savefig(out, dpi=110)
-print(f"\nsaved {out}")
+    ax.set_title(f"{title}: operating points at 0.5", fontsize="medium")
+if len(sys.argv) > 1:
+    fig.savefig(sys.argv[1], dpi=110)

@@ -129,11 +129,8 @@ def check_pos_weight(pos_weight, counts, n_samples: int, label_names=None) -> np
     suspicious = np.flatnonzero((w < 1) & (prevalence < 0.5))
     if suspicious.size:
         auto = compute_pos_weight(counts, n_samples, max_pos_weight=None)
-        names = (
-            [str(label_names[i]) for i in suspicious]
-            if label_names is not None
-            else suspicious.tolist()
-        )
+        all_names = _names(label_names, counts.shape[0])
+        names = [all_names[i] for i in suspicious]
         details = ", ".join(
             f"{n}: given {w[i]:.3g}, prevalence {prevalence[i]:.3g}, 'auto' gives {auto[i]:.3g}"
             for n, i in zip(names[:10], suspicious[:10])
@@ -146,6 +143,22 @@ def check_pos_weight(pos_weight, counts, n_samples: int, label_names=None) -> np
             stacklevel=3,
         )
     return w.astype(np.float32)
+
+
+def _label_names_of(y, label_names=None, estimator=None):
+    """The label names to show: the ones given, else a DataFrame's columns, else
+    the ``label_names_`` a fitted estimator (or the last step of a Pipeline, or
+    the estimator it wraps) kept from fit, else None."""
+    if label_names is not None:
+        return label_names
+    if hasattr(y, "columns"):
+        return [str(c) for c in y.columns]
+    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    for candidate in (final, getattr(final, "estimator_", None)):
+        names = getattr(candidate, "label_names_", None)
+        if names is not None:
+            return list(names)
+    return None
 
 
 def _names(label_names, n_labels: int) -> list[str]:
@@ -446,7 +459,8 @@ def label_report(
         A row is predicted positive when ``score >= threshold``. Pass
         ``ThresholdOptimizer.thresholds_`` for tuned ones.
     label_names : sequence of str or None, default=None
-        ``label0, label1, ...`` when None.
+        None: the column names when ``y_true`` is a pandas DataFrame, else
+        ``label0, label1, ...``.
 
     Returns
     -------
@@ -476,7 +490,7 @@ def label_report(
 
     y, s, t = _check_scores(y_true, y_score, thresholds)
     n, n_labels = y.shape
-    names = _names(label_names, n_labels)
+    names = _names(_label_names_of(y_true, label_names), n_labels)
     pred = s >= t
     tp = (y & pred).sum(axis=0)
     fp = (~y & pred).sum(axis=0)
@@ -546,7 +560,8 @@ def check_collapse(
     thresholds : float or array-like of shape (n_labels,), default=0.5
         ``score >= threshold`` is a positive prediction.
     label_names : sequence of str or None, default=None
-        Names used in the message.
+        Names used in the message; None: the column names when ``y_true`` is a
+        pandas DataFrame, else ``label0, label1, ...``.
     data : str, default="these rows"
         What the rows are, for the message (e.g. ``"the training data"``).
     switch_off : str or None, default=None
@@ -574,7 +589,8 @@ def check_collapse(
     y, s, t = _check_scores(y_true, y_score, thresholds)
     return _warn_collapse(
         y.sum(axis=0), (s >= t).sum(axis=0), s.mean(axis=0), s.max(axis=0), y.shape[0], t,
-        label_names=label_names, data=data, switch_off=switch_off, stacklevel=3,
+        label_names=_label_names_of(y_true, label_names), data=data, switch_off=switch_off,
+        stacklevel=3,
     )
 
 

@@ -30,6 +30,7 @@ from ._search import (
     find_shared_threshold,
     find_thresholds,
 )
+from .diagnostics import _names
 from .model_selection import (
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
@@ -466,8 +467,13 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``[array([0, 1])] * n_labels``.
     n_features_in_ : int
         Number of features seen during fit (when ``X`` has a shape).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
+    label_names_ : ndarray of str of shape (n_labels,)
+        The column names of ``y`` when it was a pandas DataFrame (the
+        estimator is then refitted on that DataFrame, so it gets them too).
+        :func:`~skimb.diagnostics.label_report` and the Displays of
+        :mod:`skimb.display` use them, and so do the warnings.
 
     See Also
     --------
@@ -637,6 +643,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         Y = check_multilabel_y(y).astype(np.int64)
         n_samples, n_labels = Y.shape
+        if hasattr(y, "columns"):  # a DataFrame: its column names name the labels
+            self.label_names_ = np.asarray(y.columns, dtype=object).astype(str)
+        elif hasattr(self, "label_names_"):
+            del self.label_names_
         if _num_samples(X) != n_samples:
             raise ValueError(
                 f"X has {_num_samples(X)} rows but y has {n_samples}; they must match."
@@ -690,8 +700,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"split, but cv={self.cv!r} gives {len(splits)} splits. Use a float cv "
                     "(e.g. cv=0.3) or refit=True."
                 )
+            # y as given to the estimator where it is a DataFrame, so that its label
+            # names reach the refitted (or stacked) models
+            y_named = y if hasattr(y, "columns") else Y
             results, estimator = self._fit_folds(
-                X_folds, Y, splits, method, fit_params, keep or ensemble, not (keep or ensemble)
+                X_folds, Y, y_named, splits, method, fit_params, keep or ensemble,
+                not (keep or ensemble),
             )
             folds = [(scores, test, skipped) for (scores, skipped, _), (_, test) in
                      zip(results, splits)]
@@ -701,9 +715,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 self.estimators_ = [fitted for _, _, fitted in results]
                 estimator = FoldEnsemble(self.estimators_, method, n_labels)
                 estimator.check(_safe_indexing(X_folds, [0]))
-            elif estimator is None:
-                estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
-        self._warn_skipped([skipped for _, _, skipped in folds])
+        self._warn_skipped(
+            [skipped for _, _, skipped in folds], getattr(self, "label_names_", None)
+        )
 
         self.estimator_ = estimator
         self.classes_ = [np.array([0, 1]) for _ in range(n_labels)]
@@ -745,10 +759,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.cv_results_ = self._cv_results(folds, Y, objective)
         return self
 
-    def _fit_folds(self, X, Y, splits, method, fit_params, keep, refit):
+    def _fit_folds(self, X, Y, y_named, splits, method, fit_params, keep, refit):
         """Per split ``(scores, skipped, fitted or None)``, and the refitted estimator or None.
 
         ``keep``: return the fold models; ``refit``: fit one on all rows.
+        ``y_named`` is ``Y`` or the DataFrame it came from (for label names).
 
         Through the estimator's ``fit_folds`` when it has one and accepts
         (the fold protocol, see the class Notes), else with joblib, one fold
@@ -757,7 +772,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         fit_all = getattr(_clone_unchecked(self.estimator), "fit_folds", None)
         if callable(fit_all):
             fitted = fit_all(
-                X, Y, splits, response_method=method, refit=refit,
+                X, y_named, splits, response_method=method, refit=refit,
                 return_estimators=keep, verbose=self.verbose, **fit_params,
             )
             if fitted is not None:
@@ -779,7 +794,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if refit:
             if bar is not None:
                 bar.set_postfix_str("refit on all rows")
-            estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
+            estimator = _clone_unchecked(self.estimator).fit(X, y_named, **fit_params)
             if bar is not None:
                 bar.update()
         if bar is not None:
@@ -882,13 +897,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return results
 
     @staticmethod
-    def _warn_skipped(skipped):
+    def _warn_skipped(skipped, label_names=None):
         skipped = np.array(skipped)
         labels = np.flatnonzero(skipped.any(axis=0))
         if labels.size:
-            folds = {int(c): np.flatnonzero(skipped[:, c]).tolist() for c in labels[:10]}
+            names = _names(label_names, skipped.shape[1])
+            folds = {names[c]: np.flatnonzero(skipped[:, c]).tolist() for c in labels[:10]}
             warnings.warn(
-                f"Labels {labels[:10].tolist()}{' ...' if labels.size > 10 else ''} have a "
+                f"Labels {[names[c] for c in labels[:10]]}"
+                f"{' ...' if labels.size > 10 else ''} have a "
                 f"single class in the training part of some folds ({{label: folds}} = "
                 f"{folds}). A model cannot learn them there, so their validation scores "
                 "from those folds are left out of the threshold search and their "

@@ -53,7 +53,10 @@ def test_precision_recall_curves_and_operating_points(scores):
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     ap = average_precision_score(Y[:, 2], P[:, 2])
     assert legend == [f"a: AP {average_precision_score(Y[:, 0], P[:, 0]):.2f}, dot at "
-                      "threshold 0.5", f"c: AP {ap:.2f}, dot at threshold 0.7"]
+                      "threshold 0.5", f"c: AP {ap:.2f}, dot at threshold 0.7",
+                      "dotted: prevalence (random ranking)"]
+    np.testing.assert_allclose([line.get_ydata()[0] for line in disp.prevalence_lines_],
+                               Y[:, [0, 2]].mean(axis=0))
     assert ax.get_xlabel() == "recall" and ax.get_ylabel() == "precision"
 
 
@@ -149,3 +152,120 @@ def test_threshold_curves_from_a_fitted_optimizer_show_the_folds():
     assert "folds" in disp.ax_.get_title()
     with pytest.raises(ValueError, match=r"needs a fitted skimb\.ThresholdOptimizer"):
         ThresholdCurveDisplay.from_estimator(LogisticRegression(), X, Y)
+
+
+# ------------------------------------------------------------ many labels, names
+def long_tail_scores(n_labels, n=600, seed=0):
+    """Scores that rank positives higher, for labels from common to very rare."""
+    rng = np.random.RandomState(seed)
+    prevalence = np.geomspace(0.3, 3 / n, n_labels)
+    Y = (rng.rand(n, n_labels) < prevalence).astype(int)
+    Y[rng.randint(n, size=n_labels), np.arange(n_labels)] = 1  # every label has a positive
+    return Y, np.clip(0.3 * Y + 0.7 * rng.rand(n, n_labels), 0, 1)
+
+
+def overlaps(artist, others):
+    """Whether the drawn extent of artist meets that of any of others."""
+    renderer = artist.figure.canvas.get_renderer()
+    box = artist.get_window_extent(renderer)
+    return any(box.overlaps(other.get_window_extent(renderer)) for other in others)
+
+
+@pytest.mark.parametrize(
+    "display, n_labels",
+    [(ThresholdCurveDisplay, 14), (LabelPrecisionRecallDisplay, 50), (ThresholdCurveDisplay, 159)],
+)
+def test_many_labels_get_panels_that_include_the_rarest(display, n_labels):
+    Y, P = long_tail_scores(n_labels)
+    disp = display.from_predictions(Y, P)
+    support = Y.sum(axis=0)
+    shown = [int(name[5:]) for name in disp.label_names]
+    assert len(shown) == min(n_labels, 16) and len(disp.axes_) == len(shown)
+    rarest = np.argsort(support, kind="stable")[:8]
+    assert set(rarest.tolist()) <= set(shown)           # the rarest are always drawn
+    assert set(np.argsort(-support, kind="stable")[:4].tolist()) <= set(shown)
+    title = disp.figure_._suptitle.get_text()
+    if n_labels > 16:
+        assert f"16 of {n_labels} labels with positives: the 8 rarest" in title
+    else:
+        assert f"all {n_labels} labels with positives" in title
+    # one legend for the figure, below the panels: it hides no curve or point
+    if n_labels == 50:  # (drawing a figure costs seconds: once)
+        disp.figure_.canvas.draw()
+        assert not overlaps(disp.legend_, disp.axes_)
+    # each panel draws its own label only
+    assert all(line.axes is panel for line, panel in zip(disp.lines_, disp.axes_))
+
+
+def test_all_labels_and_explicit_layouts():
+    Y, P = long_tail_scores(30)
+    disp = LabelPrecisionRecallDisplay.from_predictions(Y, P, labels="all")
+    assert len(disp.axes_) == 30 and "all 30 labels" in disp.figure_._suptitle.get_text()
+    # a grid in the place of one Axes, as scikit-learn's PartialDependenceDisplay does
+    fig, ax = plt.subplots()
+    disp = ThresholdCurveDisplay.from_predictions(Y, P, labels=[0, 1, 2], ax=ax, layout="grid")
+    assert len(disp.axes_) == 3 and not ax.axison and disp.figure_ is fig
+    _, axes = plt.subplots(2, 3)
+    disp = ThresholdCurveDisplay.from_predictions(Y, P, labels=range(5), ax=axes)
+    assert disp.axes_ == list(axes.ravel()[:5]) and not axes[1, 2].axison
+    with pytest.raises(ValueError, match="needs one Axes per label: got 6 Axes for 7"):
+        ThresholdCurveDisplay.from_predictions(Y, P, labels=range(7), ax=axes)
+    with pytest.raises(ValueError, match="layout='overlay' draws every label on one Axes"):
+        ThresholdCurveDisplay.from_predictions(Y, P, ax=axes, layout="overlay")
+    with pytest.raises(ValueError, match="layout='rows' is not supported"):
+        ThresholdCurveDisplay.from_predictions(Y, P, layout="rows")
+    with pytest.raises(ValueError, match="labels='rare' is not supported"):
+        ThresholdCurveDisplay.from_predictions(Y, P, labels="rare")
+
+
+def test_overlay_legend_beside_the_axes_and_fold_bands_as_strips():
+    X, Y = make_long_tail_multilabel(500, 6, 3, min_prevalence=0.08, random_state=0)
+    model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=4,
+                               random_state=0).fit(X[:400], Y[:400])
+    disp = ThresholdCurveDisplay.from_estimator(model, X[400:], Y[400:])
+    disp.figure_.canvas.draw()
+    assert len(disp.axes_) == 1
+    assert not overlaps(disp.legend_, [disp.ax_])       # the dots stay visible
+    legend = [t.get_text() for t in disp.legend_.get_texts()]
+    assert "band and ticks: the folds' thresholds" in legend
+    y0, y1 = disp.ax_.get_ylim()
+    for span, value in zip(disp.spreads_, disp.chosen_values):
+        bottom, top = span.get_transform().transform([[0, 0], [0, 1]])[:, 1]
+        low, high = disp.ax_.transData.transform([[0, y0], [0, y1]])[:, 1]
+        strip = (top - bottom) / (high - low)
+        assert strip < 0.1                               # a strip, not the full height
+        middle = disp.ax_.transData.transform([[0, value]])[0, 1]
+        assert bottom <= middle <= top                   # around the label's chosen value
+
+
+@pytest.mark.filterwarnings("ignore:Label not 2 is present in all training examples")
+def test_label_names_from_a_dataframe_reach_reports_plots_and_warnings():
+    pd = pytest.importorskip("pandas")
+    X, Y = make_long_tail_multilabel(300, 6, 3, min_prevalence=0.08, random_state=0)
+    names = ["cat", "dog", "owl"]
+    Ydf = pd.DataFrame(Y, columns=names)
+    model = make_pipeline(StandardScaler(), ThresholdOptimizer(
+        MultiLabelImbalancedClassifier(max_epochs=2, random_state=0), cv=3, random_state=0,
+    )).fit(X, Ydf)
+    opt = model[-1]
+    assert opt.label_names_.tolist() == names
+    assert opt.estimator_.label_names_.tolist() == names     # the refit saw the DataFrame
+    from skimb.diagnostics import check_collapse, label_report
+
+    assert label_report(Ydf, opt.oof_scores_, opt.thresholds_).label_names == names
+    # plain arrays: the names come from the fitted optimizer
+    disp = ThresholdCurveDisplay.from_estimator(model, X, Y)
+    assert disp.label_names == names
+    disp = LabelPrecisionRecallDisplay.from_estimator(model, X, Y)
+    assert disp.label_names == names
+    with pytest.warns(UserWarning, match=r"never predicted .* \['dog'\]"):
+        check_collapse(Ydf, np.where(np.arange(3) == 1, 0.0, Ydf.to_numpy()))
+    # a label with a single class in some training folds: named in the warning
+    Y2 = Ydf.copy()
+    Y2["owl"] = 0
+    Y2.loc[0, "owl"] = 1
+    with pytest.warns(UserWarning, match=r"Labels \['owl'\] have a single class"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+                           random_state=0).fit(X, Y2)
+    # numpy y again: the names from the last fit are gone
+    assert not hasattr(opt.fit(model[0].transform(X), Y), "label_names_")

@@ -362,13 +362,14 @@ def test_micro_strategy_keeps_guarded_labels_fixed():
     assert model.best_score_ == pytest.approx(f1_score(Y, S >= model.thresholds_, average="micro"))
 
 
+@pytest.mark.filterwarnings("ignore:Label not 2 is present in all training examples")
 def test_label_without_positive_in_a_training_fold():
     X, Y = make_long_tail_multilabel(150, 6, 3, min_prevalence=0.2, random_state=0)
     Y[:, 2] = 0
     Y[7, 2] = 1  # a single positive: the fold that tests it trains without any
     for est in (MultiOutputClassifier(LR), OneVsRestClassifier(LR)):
         model = ThresholdOptimizer(est, cv=3, random_state=0)
-        with pytest.warns(UserWarning, match=r"Labels \[2\] have a single class in the training"):
+        with pytest.warns(UserWarning, match=r"Labels \['label2'\] have a single class in the"):
             model.fit(X, Y)
         skipped = model.cv_results_["skipped"]
         assert skipped[:, 2].sum() == 1 and not skipped[:, :2].any()
