@@ -470,8 +470,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     label_names_ : ndarray of str of shape (n_labels,)
-        The column names of ``y`` when it was a pandas DataFrame (the
-        estimator is then refitted on that DataFrame, so it gets them too).
+        The column names of ``y`` when it was a pandas DataFrame (the estimator
+        is fitted on that DataFrame, in the refit or the stacked folds, so it has them too).
         :func:`~skimb.diagnostics.label_report` and the Displays of
         :mod:`skimb.display` use them, and so do the warnings.
 
