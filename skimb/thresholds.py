@@ -109,13 +109,16 @@ def _label_scores(estimator, X, method, n_labels):
 
 
 def _default_thresholds(estimator, method, n_labels):
-    """The wrapped estimator's own decision threshold per label.
+    """The wrapped estimator's own decision rule per label, as ``score >= threshold``.
 
-    0 for decision values; for probabilities the estimator's numeric
-    ``threshold`` parameter when it has one (skimb's classifier does), else 0.5.
+    An estimator with a numeric ``threshold`` parameter (skimb's classifier)
+    predicts ``probability >= threshold``: that value. Any other estimator
+    predicts class 1 when its decision value is above 0 or its probability is
+    above 0.5, a tie going to class 0 (``OneVsRestClassifier``, ``argmax`` over
+    ``[p0, p1]`` in ``MultiOutputClassifier`` and k-NN): the next float64 above
+    0 or 0.5, so that ``score >= threshold`` gives the estimator's own
+    decisions on every row, ties and constant (single-class) labels included.
     """
-    if method == "decision_function":
-        return np.zeros(n_labels)
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     threshold = None
     if hasattr(final, "get_params"):
@@ -123,8 +126,13 @@ def _default_thresholds(estimator, method, n_labels):
     if threshold is not None and not isinstance(threshold, str):
         arr = np.asarray(threshold, dtype=np.float64)
         if arr.ndim == 0 or arr.shape == (n_labels,):
-            return np.array(np.broadcast_to(arr, (n_labels,)))
-    return np.full(n_labels, 0.5)
+            arr = np.array(np.broadcast_to(arr, (n_labels,)))
+            if method == "decision_function":  # probability >= t  <=>  logit >= logit(t)
+                with np.errstate(divide="ignore"):
+                    arr = np.log(arr) - np.log1p(-arr)
+            return arr
+    cut = 0.0 if method == "decision_function" else 0.5
+    return np.full(n_labels, np.nextafter(cut, np.inf))
 
 
 def _clone_unchecked(estimator):
@@ -395,9 +403,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         larger is better (objectives with per-label floors or costs, which
         cannot be pooled, use the bare floor); ``None`` disables it.
     fallback : {"default", "max_score", "never"} or None, default="default"
-        Threshold of a guarded label: ``"default"`` the estimator's own (0.5
-        for probabilities, 0 for decision values, or the estimator's
-        ``threshold`` parameter); ``"max_score"`` just above the label's
+        Threshold of a guarded label: ``"default"`` the estimator's own rule
+        (``> 0.5`` for probabilities, ``> 0`` for decision values, stored as
+        the next float above them, or ``>= threshold`` for an estimator with a
+        ``threshold`` parameter), so a guarded label is predicted exactly as
+        the estimator's own ``predict`` would; ``"max_score"`` just above the label's
         highest out-of-fold score (SCutFBR.1: only a new, higher score fires);
         ``"never"`` infinity. ``None`` switches the guards off. A label is
         guarded when it has fewer than ``min_positives`` out-of-fold positives,
@@ -435,7 +445,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         objective of the counts pooled over labels for ``"shared"`` and
         ``"micro"`` (for ``cv_aggregate="mean"``, its mean over folds).
     default_thresholds_ : ndarray of shape (n_labels,)
-        The estimator's own thresholds (what ``fallback="default"`` uses).
+        The estimator's own decision rule as ``score >= default_thresholds_``
+        (what ``fallback="default"`` uses): the next float above 0.5 (or 0 for
+        decision values) for estimators that predict ``score > 0.5`` (``> 0``),
+        the ``threshold`` parameter for estimators that have one.
     fallback_labels_ : dict
         ``{label index: reason}`` for every label that got the fallback:
         ``"few_positives"``, ``"constant_scores"``, ``"low_score"`` or

@@ -98,7 +98,8 @@ def test_wrapped_estimators(name, data):
     assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
     # predict thresholds the estimator's scores, it never calls the estimator's predict
     np.testing.assert_array_equal(pred, _scores_of(model, X) >= model.thresholds_)
-    default = 0.0 if name == "ovr_linear_svc" else 0.5
+    # the estimator's own rule, score > 0 (or 0.5), as score >= the next float
+    default = np.nextafter(0.0 if name == "ovr_linear_svc" else 0.5, 1.0)
     np.testing.assert_array_equal(model.default_thresholds_, np.full(5, default))
     # tuned labels beat the default on the pooled out-of-fold scores (exact search)
     tuned = [c for c in range(5) if c not in model.fallback_labels_]
