@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._threads import resolve_num_threads, torch_threads
+from ._torch_checks import check_epoch_losses
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
     _warn_collapse,
@@ -664,6 +665,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             for record, value in zip(batches, torch.stack(pending).tolist()):
                 record[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", batch_count)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Stop with :class:`~skimb.exceptions.TrainingDivergedError` once a loss is not finite."""
+        check_epoch_losses(self)
+        super().on_epoch_end(net, **kwargs)
 
     # ------------------------------------------------------- mixed precision
     def _autocast_dtype(self):

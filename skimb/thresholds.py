@@ -30,6 +30,7 @@ from ._search import (
     find_shared_threshold,
     find_thresholds,
 )
+from ._validation import check_finite_scores
 from .model_selection import (
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
@@ -716,6 +717,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 estimator.check(_safe_indexing(X_folds, [0]))
             elif estimator is None:
                 estimator = _clone_unchecked(self.estimator).fit(X, Y, **fit_params)
+        check_finite_scores(folds, self.estimator, method, prefit=self.cv == "prefit")
         self._warn_skipped([skipped for _, _, skipped in folds])
 
         self.estimator_ = estimator
