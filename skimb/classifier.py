@@ -19,7 +19,6 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
@@ -29,7 +28,15 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._threads import resolve_num_threads, torch_threads
-from ._torch_checks import check_epoch_losses
+from ._torch_checks import (
+    check_criterion,
+    check_device,
+    check_epoch_losses,
+    check_train_split,
+    check_unexpected_arguments,
+    first_output,
+)
+from ._validation import check_feature_frame, check_thresholds, numeric_labels, one_d_y_message
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
     _warn_collapse,
@@ -39,12 +46,14 @@ from .diagnostics import (
     compute_pos_weight,
 )
 from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
+from .losses._registry import registered_loss, restore_registered_loss
+from .losses._weighting import check_double_weighting, instance_params
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
 
 __all__ = ["MultiLabelImbalancedClassifier"]
 
-_NOT_LOGITS = {"SigmoidBackward0": "a sigmoid", "SoftmaxBackward0": "a softmax"}
+_NOT_LOGITS = {"SigmoidBackward0": "sigmoid", "SoftmaxBackward0": "softmax"}
 _FAST_ITERATOR_PARAMS = {"batch_size", "shuffle"}
 
 
@@ -106,7 +115,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         with a multi-label iterative stratification, so every label with at least
         two positives has positives on both sides (seeded by ``random_state``).
         A callable is a skorch-style split, e.g. :class:`skorch.dataset.ValidSplit`
-        (which does not stratify multi-label y).
+        (which does not stratify multi-label y; ``stratified=True`` is refused
+        with a ValueError pointing to the float).
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         ``"auto"`` uses CUDA when it is available, else the CPU. Fitted state
         other than the module, criterion and optimizer is kept as NumPy, so a
@@ -256,6 +266,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     def _check_skimb_params(self):
         params = {k: getattr(self, k) for k in self._skimb_constraints}
         validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
+        check_thresholds(self.threshold)
+        check_device(self.__dict__.get("_device_", "auto"))
+        check_train_split(self.train_split)
+        check_criterion(self.criterion)
         if self.precision is None:
             return
         if getattr(self, "accelerator", None) is not None:
@@ -270,6 +284,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 f"scaler), but the classifier trains on {self.device!r}. Use "
                 "precision='bf16' on the CPU, or precision=None."
             )
+
+    def _validate_params(self):
+        check_unexpected_arguments(self._params_to_validate)
+        super()._validate_params()
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -317,10 +335,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state["device"] = self.device
+        # A loss registered by name in this process travels with the estimator,
+        # so that joblib workers (and a later session) resolve the name too.
+        state["_registered_loss_"] = registered_loss(self.criterion)
         return state
 
     def __setstate__(self, state):
         requested = state.get("_device_", "auto")
+        restore_registered_loss(state.pop("_registered_loss_", None))
         super().__setstate__(state)
         # skorch mapped the saved device to one that exists here (cuda -> cpu).
         checked = self.__dict__.pop("device")
@@ -334,15 +356,19 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             raise ValueError(
                 f"X has {n} sample(s); training needs at least 2. Pass more rows to fit."
             )
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse="csr",
-            dtype=np.float32,
-            ensure_all_finite=False,
-            ensure_min_samples=1,
-        )
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                accept_sparse="csr",
+                dtype=np.float32,
+                ensure_all_finite=False,
+                ensure_min_samples=1,
+            )
+        except (TypeError, ValueError):
+            check_feature_frame(X)  # names the columns that are not numbers
+            raise
         if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
             X = sp.csr_matrix(X)  # skorch's datasets know the matrix API, not sparray
         values = X.data if sp.issparse(X) else X
@@ -375,26 +401,13 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             y = y.toarray()
         y = np.asarray(y)
         if y.ndim != 2:
-            kind = type_of_target(y) if y.ndim == 1 else "unknown"
-            raise ValueError(
-                "Only binary classification is supported, one 0/1 column per label: y must "
-                "be a 2-D label matrix of shape (n_samples, n_labels); got a "
-                f"{y.ndim}-D target of type '{kind}' and shape {y.shape}. For one binary "
-                "label use y.reshape(-1, 1); for class indices use "
-                "sklearn.preprocessing.MultiLabelBinarizer."
-            )
+            raise ValueError(one_d_y_message(y))
         if y.shape[0] != n_rows:
             raise ValueError(
                 f"X has {n_rows} rows but y has {y.shape[0]}; they must have one row per "
                 "sample."
             )
-        if y.dtype == object:
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    "y must hold only 0 and 1; it holds non-numeric values."
-                ) from None
+        y = numeric_labels(y, names)
         check_label_values(y, names)
         if not reset and y.shape[1] != self.n_labels_:
             raise ValueError(
@@ -510,6 +523,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         user_params = self.get_params_for("criterion")
         criterion = self.criterion
         if isinstance(criterion, torch.nn.Module) and not user_params:
+            self._check_loss_instance(criterion)
             self.pos_weight_ = None
             self.criterion_ = criterion
             return self
@@ -531,6 +545,18 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         kwargs.update(user_params)
         self.criterion_ = cls(**kwargs)
         return self
+
+    def _check_loss_instance(self, criterion):
+        """The warnings an instance's own pos_weight and weight deserve, as for parameters."""
+        own = instance_params(criterion)
+        if own.get("pos_weight") is not None and hasattr(self, "class_counts_"):
+            w = np.asarray(own["pos_weight"], dtype=np.float64).reshape(-1)
+            if w.size == self.class_counts_.size:
+                check_pos_weight(w, self.class_counts_, self.n_samples_seen_,
+                                 getattr(self, "label_names_", None))
+        message = check_double_weighting(criterion)
+        if message is not None:
+            warnings.warn(message, UserWarning, stacklevel=5)
 
     def initialize_module(self):
         """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
@@ -708,6 +734,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             self.grad_scaler_ = torch.amp.GradScaler(_device_type(self.device))
         return self.grad_scaler_
 
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        """The criterion on the module's output; of several outputs, the first (skorch's rule)."""
+        return super().get_loss(first_output(y_pred), y_true, *args, **kwargs)
+
     def train_step_single(self, batch, **fit_params):
         """Forward, loss and backward on one batch; with float16 the loss is scaled.
 
@@ -760,9 +790,17 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if isinstance(out, (tuple, list)):
             out = out[0]
         kind = _NOT_LOGITS.get(type(out.grad_fn).__name__) if out.grad_fn else None
+        if kind == "softmax":
+            raise ValueError(
+                "The module ends in a softmax, which makes the labels of a row compete (its "
+                "outputs sum to 1): that is multi-class, not multi-label, and skimb's losses "
+                "expect raw logits, one independent score per label. Remove the final "
+                "softmax; the loss applies a sigmoid per label in a stable form and "
+                "predict_proba applies it to the outputs."
+            )
         if kind:
             raise ValueError(
-                f"The module ends in {kind}, but skimb's losses expect raw logits: "
+                "The module ends in a sigmoid, but skimb's losses expect raw logits: "
                 "sigmoid followed by a log in the loss loses precision (log(sigmoid(z)) "
                 "rounds to log(0) for confident mistakes, and the gradient of a badly wrong "
                 "positive vanishes), which is how a model ends up predicting all zeros. "
@@ -851,7 +889,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         nonlin = self._get_predict_nonlinearity()
         passed = total = maximum = None
         for out in self.forward_iter(X, training=False):
-            proba = nonlin(out).float()
+            proba = nonlin(first_output(out)).float()
             if passed is None:
                 passed = torch.zeros(proba.shape[1], dtype=torch.int64, device=proba.device)
                 total = torch.zeros(proba.shape[1], dtype=torch.float64, device=proba.device)
@@ -1030,6 +1068,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         check_is_fitted(self, "n_labels_")
         X = self._check_X_or_dataset(X)
         with self._threads(len(X) if is_dataset(X) else X.shape[0]):
-            logits = self.forward(X, training=False, device="cpu")
+            logits = first_output(self.forward(X, training=False, device="cpu"))
         return to_numpy(logits).astype(np.float32)
 

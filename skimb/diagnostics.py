@@ -246,7 +246,10 @@ def _scores_and_thresholds(estimator, X):
 
 def _check_scores(y_true, y_score, thresholds):
     """Validate a truth / score pair; return Y (bool), S (float64), T (n_labels,)."""
-    y = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+    from ._validation import label_array, numeric_labels
+
+    y, names = label_array(y_true)
+    y = numeric_labels(y, names, what="y_true")
     s = np.asarray(y_score, dtype=np.float64)
     if y.ndim == 1:
         y = y.reshape(-1, 1)

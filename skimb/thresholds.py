@@ -609,6 +609,13 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _splits(self, X, Y):
         n_samples = Y.shape[0]
+        if n_samples < 2:
+            raise ValueError(
+                f"ThresholdOptimizer got {n_samples} sample(s) (n_samples={n_samples}); learning "
+                "thresholds needs at least 2 (a model fitted on some rows, scored on others), "
+                "and in practice "
+                "enough rows for every label to have positives in each fold."
+            )
         cv = 5 if self.cv is None else self.cv
         if isinstance(cv, Integral):
             if cv > n_samples:
