@@ -27,6 +27,14 @@ from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
+from ._sample_weight import (
+    as_loss_n_samples,
+    check_sample_weight,
+    check_weighted_criterion,
+    weighted_loss,
+    weighted_statistics,
+    with_weights,
+)
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
@@ -42,7 +50,6 @@ from .diagnostics import (
     _warn_collapse,
     check_label_values,
     check_pos_weight,
-    class_counts,
     compute_pos_weight,
 )
 from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
@@ -178,9 +185,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     pos_weight_ : ndarray of shape (n_labels,) or None
         The positive weight given to the loss (None when none was).
     class_counts_ : ndarray of shape (n_labels,)
-        Positives per label in the training labels seen so far.
-    n_samples_seen_ : int
-        Training rows seen so far.
+        Positives per label in the training labels seen so far (int64; with
+        ``sample_weight``, their weighted sum, float64 unless the weights are
+        whole numbers).
+    n_samples_seen_ : int or float
+        Training rows seen so far (with ``sample_weight``, the sum of the weights).
     n_labels_ : int
     classes_ : list of ndarray
         ``array([0, 1])`` once per label (sklearn's multi-label convention).
@@ -433,14 +442,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return X, y
 
     # ------------------------------------------------------------ statistics
-    def _update_statistics(self, y, *, reset: bool) -> None:
-        """Count positives per label and rows, afresh or on top of earlier calls."""
-        counts = class_counts(y)
+    def _update_statistics(self, y, *, reset: bool, sample_weight=None) -> None:
+        """Count positives per label and rows (weighted), afresh or on top of earlier calls."""
+        counts, n = weighted_statistics(y, sample_weight)
         if reset:
-            self.class_counts_, self.n_samples_seen_ = counts, int(y.shape[0])
+            self.class_counts_, self.n_samples_seen_ = counts, n
         else:
             self.class_counts_ = self.class_counts_ + counts
-            self.n_samples_seen_ += int(y.shape[0])
+            self.n_samples_seen_ += n
 
     def _criterion_class(self):
         criterion = self.criterion
@@ -541,7 +550,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if self._criterion_accepts(cls, "class_counts"):
             kwargs["class_counts"] = self.class_counts_.copy()
         if self._criterion_accepts(cls, "n_samples"):
-            kwargs["n_samples"] = self.n_samples_seen_
+            kwargs["n_samples"] = as_loss_n_samples(self.n_samples_seen_, self.class_counts_)
         kwargs.update(user_params)
         self.criterion_ = cls(**kwargs)
         return self
@@ -593,7 +602,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         cv = MultilabelStratifiedShuffleSplit(
             test_size=self.train_split, random_state=self._int_seed()
         )
-        idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), y))
+        labels = y[:, : self.n_labels_]  # without the sample_weight column, if any
+        idx_train, idx_valid = next(cv.split(np.empty((len(y), 0)), labels))
         return Subset(dataset, idx_train), Subset(dataset, idx_valid)
 
     # -------------------------------------------------------------- batching
@@ -735,8 +745,17 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return self.grad_scaler_
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
-        """The criterion on the module's output; of several outputs, the first (skorch's rule)."""
-        return super().get_loss(first_output(y_pred), y_true, *args, **kwargs)
+        """The criterion on the module's output; of several outputs, the first (skorch's rule).
+
+        With ``sample_weight``, ``y_true`` carries the weights as one more
+        column than the output has, and the loss is the weighted mean of the
+        rows' losses (:func:`skimb._sample_weight.weighted_loss`).
+        """
+        y_pred = first_output(y_pred)
+        if (isinstance(y_true, torch.Tensor) and y_true.ndim == 2 and y_pred.ndim == 2
+                and y_true.shape[1] == y_pred.shape[1] + 1):
+            return weighted_loss(self.criterion_, y_pred, to_tensor(y_true, self.device))
+        return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def train_step_single(self, batch, **fit_params):
         """Forward, loss and backward on one batch; with float16 the loss is scaled.
@@ -833,7 +852,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             yield
 
     # -------------------------------------------------------------- training
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the module on X and the 0/1 label matrix y.
 
         The class statistics (``class_counts_``, ``pos_weight_``) come from all of
@@ -843,6 +862,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
         y : array-like or sparse matrix of shape (n_samples, n_labels), values in {0, 1}
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row: a row of weight 2 counts as the row
+            twice, in the loss (the weighted mean of the rows' losses over each
+            batch) and in the class statistics (weighted ``class_counts_``,
+            ``n_samples_seen_`` and so ``pos_weight_``). Refused (ValueError)
+            for batch-coupled losses (``soft_f1``, ``f1_weighted``,
+            ``two_way``), whose per-row loss is not defined. A validation part
+            of ``train_split`` gets a weighted ``valid_loss``.
         **fit_params : dict
             Passed to skorch (the module's ``forward`` and ``train_split``).
 
@@ -852,16 +879,20 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """
         self._check_skimb_params()
         X, y = self._check_fit_data(X, y, reset=True)
+        w = check_sample_weight(sample_weight, X, self._criterion_class())
         thresholds = self._thresholds()
-        self._update_statistics(y, reset=True)
+        self._update_statistics(y, reset=True, sample_weight=w)
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
             else:
                 self._initialize_criterion()
+            if w is not None:
+                check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
+            target = y if w is None else with_weights(y, w)
             with self._threads(X.shape[0]):
-                super().partial_fit(X, y, _routing_method="fit", **fit_params)
+                super().partial_fit(X, target, _routing_method="fit", **fit_params)
                 if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
                     self._check_collapse(X, y, thresholds)
         return self
@@ -965,7 +996,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             return_estimators=return_estimators, verbose=verbose, **fit_params,
         )
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Continue training on a new batch of rows.
 
         ``class_counts_`` and ``n_samples_seen_`` accumulate over the calls, and the
@@ -979,6 +1010,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         y : array-like of shape (n_samples, n_labels)
         classes : ignored
             Present for scikit-learn compatibility.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights, as in :meth:`fit`; the statistics accumulate weighted.
         **fit_params : dict
 
         Returns
@@ -988,7 +1021,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         self._check_skimb_params()
         first = not self.initialized_
         X, y = self._check_fit_data(X, y, reset=first)
-        self._update_statistics(y, reset=first)
+        w = check_sample_weight(sample_weight, X, self._criterion_class())
+        self._update_statistics(y, reset=first, sample_weight=w)
         offset = 0 if first else self.n_samples_seen_
         with self._seeded(offset):
             if first:
@@ -996,9 +1030,12 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             elif not any(p.requires_grad for p in self.criterion_.parameters()):
                 self.initialize_criterion()
                 self.criterion_ = to_device(self.criterion_, self.device)
+            if w is not None:
+                check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
+            target = y if w is None else with_weights(y, w)
             with self._threads(X.shape[0]):
-                super().partial_fit(X, y, **fit_params)
+                super().partial_fit(X, target, **fit_params)
         return self
 
     # ------------------------------------------------------------ prediction

@@ -1,0 +1,80 @@
+"""sample_weight end to end: the loss, the class statistics, the threshold search, routing."""
+
+import numpy as np
+import pytest
+import torch
+
+from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
+
+X, Y = make_long_tail_multilabel(200, 6, 3, min_prevalence=0.05, random_state=0)
+X = X.astype(np.float32)
+W = np.random.default_rng(0).integers(0, 3, len(X)).astype(float)  # 0, 1 or 2 copies
+X_DUP = np.repeat(X, W.astype(int), axis=0)
+Y_DUP = np.repeat(Y, W.astype(int), axis=0)
+
+
+def _clf(**params):
+    # one batch, no dropout: the weighted and the duplicated fit see the same steps
+    base = {"module__dropout": 0.0, "max_epochs": 4, "batch_size": -1, "random_state": 0,
+            "optimizer": torch.optim.SGD, "lr": 0.1, "check_collapse": False}
+    return MultiLabelImbalancedClassifier(**{**base, **params})
+
+
+@pytest.mark.parametrize("criterion", ["bce", "focal", "logit_adjusted",
+                                       torch.nn.BCEWithLogitsLoss])
+def test_weight_two_equals_a_duplicated_row(criterion):
+    weighted = _clf(criterion=criterion).fit(X, Y, sample_weight=W)
+    duplicated = _clf(criterion=criterion).fit(X_DUP, Y_DUP)
+    np.testing.assert_array_equal(weighted.class_counts_, duplicated.class_counts_)
+    assert weighted.n_samples_seen_ == duplicated.n_samples_seen_ == W.sum()
+    if duplicated.pos_weight_ is not None:
+        np.testing.assert_array_equal(weighted.pos_weight_, duplicated.pos_weight_)
+    np.testing.assert_allclose(weighted.history[:, "train_loss"],
+                               duplicated.history[:, "train_loss"], rtol=1e-5)
+    np.testing.assert_allclose(weighted.predict_proba(X), duplicated.predict_proba(X),
+                               atol=1e-5)
+
+
+def test_unit_weights_change_nothing_and_weights_matter():
+    plain = _clf().fit(X, Y).predict_proba(X)
+    np.testing.assert_allclose(_clf().fit(X, Y, sample_weight=np.ones(len(X)))
+                               .predict_proba(X), plain, atol=1e-6)
+    assert np.abs(_clf().fit(X, Y, sample_weight=W).predict_proba(X) - plain).max() > 1e-3
+
+
+def test_both_batching_paths_and_partial_fit():
+    params = {"batch_size": 32, "iterator_train__shuffle": False}
+    fast = _clf(**params).fit(X, Y, sample_weight=W).predict_proba(X)
+    loader = _clf(iterator_train__drop_last=False, **params).fit(X, Y, sample_weight=W)
+    np.testing.assert_allclose(loader.predict_proba(X), fast, atol=1e-6)
+    clf = _clf(max_epochs=1).partial_fit(X[:100], Y[:100], sample_weight=W[:100])
+    clf.partial_fit(X[100:], Y[100:], sample_weight=W[100:])
+    np.testing.assert_array_equal(clf.class_counts_, W @ Y)
+    assert clf.n_samples_seen_ == W.sum()
+
+
+def test_fractional_weights_and_a_stratified_hold_out():
+    w = np.linspace(0.1, 2.0, len(X))
+    clf = _clf(train_split=0.25).fit(X, Y, sample_weight=w)
+    np.testing.assert_allclose(clf.class_counts_, w @ Y)
+    assert np.isfinite(clf.history[:, "valid_loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "weights", "message"),
+    [
+        ({"criterion": "soft_f1"}, W, "batch-coupled.*row-wise loss"),
+        ({"criterion": "two_way"}, W, "batch-coupled"),
+        ({}, -W, "Negative values in data passed to `sample_weight`"),
+        ({}, np.full(len(X), np.nan), "NaN"),
+        ({}, W[:-1], r"sample_weight.shape == \(199,\), expected \(200,\)"),
+        ({}, np.zeros(len(X)), "at least one non-zero"),
+    ],
+)
+def test_bad_weights_are_refused_before_training(params, weights, message, monkeypatch):
+    trained = []
+    monkeypatch.setattr(MultiLabelImbalancedClassifier, "train_step",
+                        lambda self, *a, **k: trained.append(1))
+    with pytest.raises(ValueError, match=message):
+        _clf(**params).fit(X, Y, sample_weight=weights)
+    assert not trained
