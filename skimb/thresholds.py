@@ -24,6 +24,7 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._routing import metadata_router, route_fit, row_weights
 from ._search import (
     find_fold_mean_thresholds,
     find_micro_thresholds,
@@ -607,7 +608,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.pairwise = inner.input_tags.pairwise
         return tags
 
-    def _splits(self, X, Y):
+    def _splits(self, X, Y, **split_params):
         n_samples = Y.shape[0]
         if n_samples < 2:
             raise ValueError(
@@ -630,10 +631,20 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             splitter = check_cv(cv)
-        return list(splitter.split(X, Y))
+        return list(splitter.split(X, Y, **split_params))
+
+    def get_metadata_routing(self):
+        """The metadata routing of this object: to the estimator's ``fit``, the
+        splitter's ``split`` (a splitter given as ``cv``) and its own search.
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return metadata_router(self)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the fold models, search the thresholds, and refit.
 
         Parameters
@@ -642,9 +653,17 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training data, passed to the estimator as it is.
         y : array-like or sparse matrix of shape (n_samples, n_labels)
             0/1 label indicator matrix.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights of the threshold search (a row of weight 2 counts as two
+            rows in every label's counts, ``min_positives`` included), also
+            passed to the estimator's ``fit`` (per fold, then for the refit):
+            without metadata routing when that ``fit`` takes ``sample_weight``,
+            with routing (``sklearn.set_config(enable_metadata_routing=True)``)
+            as the estimator requested it (``set_fit_request``).
         **fit_params : dict
-            Passed to the estimator's ``fit``; values with one entry per row
-            (e.g. ``sample_weight``) are indexed for each fold.
+            Passed to the estimator's ``fit`` (with routing: as requested by
+            the estimator and the splitter); values with one entry per row are
+            indexed for each fold.
 
         Returns
         -------
@@ -658,6 +677,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         Y = check_multilabel_y(y).astype(np.int64)
         n_samples, n_labels = Y.shape
+        fit_params, split_params, row_weight = route_fit(self, X, sample_weight, fit_params)
         if _num_samples(X) != n_samples:
             raise ValueError(
                 f"X has {_num_samples(X)} rows but y has {n_samples}; they must match."
@@ -700,7 +720,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  np.zeros(n_labels, dtype=bool))
             ]
         else:
-            splits = self._splits(X, Y)
+            splits = self._splits(X, Y, **split_params)
             # folds index rows; sparse formats without row indexing go to CSR
             X_folds = X.tocsr() if sparse.issparse(X) and X.format not in ("csr", "csc") else X
             keep = self.refit is False
@@ -744,11 +764,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
         for fold_scores, test, skipped in folds:
             self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
-        weight = None
-        if any(skipped.any() for _, _, skipped in folds):
-            weight = np.concatenate(
-                [np.broadcast_to(~skipped, (len(test), n_labels)) for _, test, skipped in folds]
-            ).astype(np.float64)
+        weight = row_weights(row_weight, folds, n_labels)
         self.thresholds_, self.fallback_labels_ = self._find(
             truth, scores, weight, objective, guard=True, folds=fold_of_row
         )
@@ -764,7 +780,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     pool_labels=True,
                 )
             )
-        self.cv_results_ = self._cv_results(folds, Y, objective)
+        self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
         return self
 
     def _fit_folds(self, X, Y, splits, method, fit_params, keep, refit):
@@ -881,13 +897,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return thresholds, {int(i): str(reasons[i]) for i in np.flatnonzero(guarded)}
 
-    def _cv_results(self, folds, Y, objective):
+    def _cv_results(self, folds, Y, objective, row_weight=None):
         rows = {"thresholds": [], "scores": [], "n_positives": [], "skipped": []}
-        for scores, test, skipped in folds:
+        for fold in folds:
+            scores, test, skipped = fold
             truth = Y[test]
-            weight = None
-            if skipped.any():
-                weight = np.broadcast_to(~skipped, truth.shape).astype(np.float64)
+            weight = row_weights(row_weight, [fold], Y.shape[1])
             thresholds, _ = self._find(truth, scores, weight, objective, guard=False)
             values = objective(*confusion_counts(truth, scores >= thresholds, weight))
             rows["thresholds"].append(np.where(skipped, np.nan, thresholds))

@@ -547,6 +547,15 @@ EXPECTED_FAILED_CHECKS = {
         "predict applies tuned thresholds, so it differs from decision_function > 0 by "
         "design; classes_ is one array per label (sklearn's multi-label convention)"
     ),
+    "check_sample_weights_pandas_series": "y is coded 1/2 (or 0/1/2), not 0/1",
+    "check_sample_weights_not_an_array": "y is coded 1/2 (or 0/1/2), not 0/1",
+    "check_sample_weights_not_overwritten": "y is coded 1/2 (or 0/1/2), not 0/1",
+    "check_sample_weights_shape": "y is coded 1/2 (or 0/1/2), not 0/1",
+    "check_sample_weight_equivalence_on_dense_data": (
+        "y is multiclass; and repeated rows land in other folds than weighted ones "
+        "(weight 2 == a repeated row holds for the search: tests/test_sample_weight.py)"
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": "as on dense data",
 }
 
 
