@@ -188,3 +188,16 @@ def test_registered_loss_reaches_joblib_workers():
         assert isinstance(search.best_estimator_.criterion_, Mine)
     finally:
         _REGISTRY.pop("mine_for_workers", None)
+
+
+def test_device_index_beyond_the_gpus_of_the_machine(monkeypatch):
+    from skimb._torch_checks import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    check_device("cuda:0")
+    with pytest.raises(ValueError, match=r"device='cuda:3', but this machine has 1 cuda "
+                       r"device\(s\)\. Use device='auto'"):
+        check_device("cuda:3")
+    check_device(torch.device("cpu"))
+    check_device("auto")
