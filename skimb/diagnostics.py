@@ -274,6 +274,11 @@ def _check_scores(y_true, y_score, thresholds):
             f"thresholds has {t.size} values but there are {y.shape[1]} labels; give a "
             "scalar or one threshold per label."
         )
+    if np.isnan(t).any():  # scores may be decision values: any other number is a cut
+        raise ValueError(
+            f"thresholds are NaN for labels {np.flatnonzero(np.isnan(t))[:20].tolist()}; a "
+            "NaN threshold never predicts the label. Give a number per label."
+        )
     return y.astype(bool), s, t
 
 

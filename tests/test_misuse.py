@@ -201,3 +201,9 @@ def test_device_index_beyond_the_gpus_of_the_machine(monkeypatch):
         check_device("cuda:3")
     check_device(torch.device("cpu"))
     check_device("auto")
+
+
+def test_label_report_names_nan_thresholds():
+    scores = np.random.default_rng(0).random(Y.shape)
+    with pytest.raises(ValueError, match=r"NaN for labels \[1\]"):
+        label_report(Y, scores, thresholds=[0.5, np.nan, 0.5])
