@@ -20,8 +20,9 @@ from skorch.dataset import Dataset
 from skorch.history import History
 
 from ._batching import ArrayBatchIterator
-from ._stacking import NotStackable, StackedModels
+from ._stacking import NonFiniteLoss, NotStackable, StackedModels
 from ._threads import resolve_num_threads, torch_threads
+from .exceptions import TrainingDivergedError, divergence_message
 
 __all__ = ["STACKABLE_OPTIMIZERS", "fit_folds", "why_not_stacked"]
 
@@ -189,6 +190,12 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
                 shuffle=iterator_params.get("shuffle", True),
                 on_epoch_end=None if bar is None else (lambda _: bar.update()),
             )
+    except NonFiniteLoss as exc:
+        where = (" of the refit on all rows" if exc.model == len(splits)
+                 else f" of the model of fold {exc.model} (folds trained stacked)")
+        raise TrainingDivergedError(
+            divergence_message(exc.value, exc.epoch, exc.batch, exc.n_batches, clf.lr, where)
+        ) from None
     finally:
         if bar is not None:
             bar.close()

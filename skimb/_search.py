@@ -45,7 +45,10 @@ _LOW_BYTE = 0 if sys.byteorder == "little" else 7
 
 def _check_search_input(y_true, y_score, sample_weight):
     """Validate inputs; return Y (n, L) bool, S (n, L) float64, W or None, was_1d."""
-    y = np.asarray(y_true)
+    from ._validation import label_array, numeric_labels
+
+    y, names = label_array(y_true)  # sparse, pandas (nullable dtypes too)
+    y = numeric_labels(y, names, what="y_true")
     s = np.asarray(y_score, dtype=np.float64)
     was_1d = y.ndim == 1
     if was_1d:

@@ -41,6 +41,7 @@ raise :class:`NotStackable`; the caller then trains the models one by one.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -50,11 +51,24 @@ from torch.func import functional_call, vmap
 
 from ._batching import draw_permutation
 
-__all__ = ["NotStackable", "StackedModels"]
+__all__ = ["NonFiniteLoss", "NotStackable", "StackedModels"]
 
 
 class NotStackable(Exception):
     """The models cannot be trained stacked; the message says why."""
+
+
+class NonFiniteLoss(FloatingPointError):
+    """A model's loss was NaN or infinite in an epoch (checked once per epoch).
+
+    Attributes ``model``, ``epoch`` (from 1), ``batch`` (from 1), ``n_batches``
+    and ``value`` say where.
+    """
+
+    def __init__(self, model: int, epoch: int, batch: int, n_batches: int, value: float):
+        super().__init__(f"model {model}: loss {value} in epoch {epoch}, batch {batch}")
+        self.model, self.epoch, self.batch = model, epoch, batch
+        self.n_batches, self.value = n_batches, value
 
 
 def _stack(dicts: Sequence[dict], group: Sequence[int]) -> dict:
@@ -224,6 +238,12 @@ class StackedModels:
         on_epoch_end : callable or None
             Called with the epoch number (from 1) after each epoch.
 
+        Raises
+        ------
+        NonFiniteLoss
+            At the end of the first epoch in which a model's loss was NaN or
+            infinite (the losses are read once per epoch, not per batch).
+
         Returns
         -------
         list of list of dict
@@ -265,8 +285,11 @@ class StackedModels:
                 optimizer.step()
             dur = time.perf_counter() - start
             for i, (losses, batch_sizes) in enumerate(recorded):
-                values = torch.stack(losses).tolist() if losses else []
+                values = torch.stack(losses).tolist() if losses else []  # one sync per epoch
                 history[i].append({"losses": values, "sizes": batch_sizes, "dur": dur})
+                bad = [b for b, v in enumerate(values) if not math.isfinite(v)]
+                if bad:
+                    raise NonFiniteLoss(i, epoch + 1, bad[0] + 1, len(values), values[bad[0]])
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
         return history

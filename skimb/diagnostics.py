@@ -259,7 +259,10 @@ def _scores_and_thresholds(estimator, X):
 
 def _check_scores(y_true, y_score, thresholds):
     """Validate a truth / score pair; return Y (bool), S (float64), T (n_labels,)."""
-    y = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+    from ._validation import label_array, numeric_labels
+
+    y, names = label_array(y_true)
+    y = numeric_labels(y, names, what="y_true")
     s = np.asarray(y_score, dtype=np.float64)
     if y.ndim == 1:
         y = y.reshape(-1, 1)
@@ -283,6 +286,11 @@ def _check_scores(y_true, y_score, thresholds):
         raise ValueError(
             f"thresholds has {t.size} values but there are {y.shape[1]} labels; give a "
             "scalar or one threshold per label."
+        )
+    if np.isnan(t).any():  # scores may be decision values: any other number is a cut
+        raise ValueError(
+            f"thresholds are NaN for labels {np.flatnonzero(np.isnan(t))[:20].tolist()}; a "
+            "NaN threshold never predicts the label. Give a number per label."
         )
     return y.astype(bool), s, t
 

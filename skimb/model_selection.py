@@ -22,7 +22,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import sparse
 from sklearn.model_selection._split import (
     BaseShuffleSplit,
     _BaseKFold,
@@ -63,11 +62,11 @@ def check_multilabel_y(y, *, name: str = "y") -> np.ndarray:
             "This estimator requires y to be passed, but the target y is None; pass the "
             "0/1 label matrix of shape (n_samples, n_labels)."
         )
-    if sparse.issparse(y):
-        y = y.toarray()
-    elif hasattr(y, "to_numpy"):
-        y = y.to_numpy()
-    y = np.asarray(y)
+    from ._validation import label_array, numeric_labels
+
+    y, names = label_array(y)
+    if y.dtype.kind in "OUS" or y.ndim == 2:
+        y = numeric_labels(y, names, what=name)  # pandas nullable values, strings, NA
     if y.dtype.kind not in "biuf":
         raise ValueError(
             f"Unknown label type: {name} has dtype {y.dtype}, but a label indicator "

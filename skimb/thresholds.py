@@ -24,12 +24,14 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._routing import metadata_router, route_fit, row_weights
 from ._search import (
     find_fold_mean_thresholds,
     find_micro_thresholds,
     find_shared_threshold,
     find_thresholds,
 )
+from ._validation import check_finite_scores
 from .diagnostics import _names
 from .model_selection import (
     MultilabelStratifiedKFold,
@@ -110,13 +112,16 @@ def _label_scores(estimator, X, method, n_labels):
 
 
 def _default_thresholds(estimator, method, n_labels):
-    """The wrapped estimator's own decision threshold per label.
+    """The wrapped estimator's own decision rule per label, as ``score >= threshold``.
 
-    0 for decision values; for probabilities the estimator's numeric
-    ``threshold`` parameter when it has one (skimb's classifier does), else 0.5.
+    An estimator with a numeric ``threshold`` parameter (skimb's classifier)
+    predicts ``probability >= threshold``: that value. Any other estimator
+    predicts class 1 when its decision value is above 0 or its probability is
+    above 0.5, a tie going to class 0 (``OneVsRestClassifier``, ``argmax`` over
+    ``[p0, p1]`` in ``MultiOutputClassifier`` and k-NN): the next float64 above
+    0 or 0.5, so that ``score >= threshold`` gives the estimator's own
+    decisions on every row, ties and constant (single-class) labels included.
     """
-    if method == "decision_function":
-        return np.zeros(n_labels)
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     threshold = None
     if hasattr(final, "get_params"):
@@ -124,8 +129,13 @@ def _default_thresholds(estimator, method, n_labels):
     if threshold is not None and not isinstance(threshold, str):
         arr = np.asarray(threshold, dtype=np.float64)
         if arr.ndim == 0 or arr.shape == (n_labels,):
-            return np.array(np.broadcast_to(arr, (n_labels,)))
-    return np.full(n_labels, 0.5)
+            arr = np.array(np.broadcast_to(arr, (n_labels,)))
+            if method == "decision_function":  # probability >= t  <=>  logit >= logit(t)
+                with np.errstate(divide="ignore"):
+                    arr = np.log(arr) - np.log1p(-arr)
+            return arr
+    cut = 0.0 if method == "decision_function" else 0.5
+    return np.full(n_labels, np.nextafter(cut, np.inf))
 
 
 def _clone_unchecked(estimator):
@@ -396,9 +406,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         larger is better (objectives with per-label floors or costs, which
         cannot be pooled, use the bare floor); ``None`` disables it.
     fallback : {"default", "max_score", "never"} or None, default="default"
-        Threshold of a guarded label: ``"default"`` the estimator's own (0.5
-        for probabilities, 0 for decision values, or the estimator's
-        ``threshold`` parameter); ``"max_score"`` just above the label's
+        Threshold of a guarded label: ``"default"`` the estimator's own rule
+        (``> 0.5`` for probabilities, ``> 0`` for decision values, stored as
+        the next float above them, or ``>= threshold`` for an estimator with a
+        ``threshold`` parameter), so a guarded label is predicted exactly as
+        the estimator's own ``predict`` would; ``"max_score"`` just above the label's
         highest out-of-fold score (SCutFBR.1: only a new, higher score fires);
         ``"never"`` infinity. ``None`` switches the guards off. A label is
         guarded when it has fewer than ``min_positives`` out-of-fold positives,
@@ -436,7 +448,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         objective of the counts pooled over labels for ``"shared"`` and
         ``"micro"`` (for ``cv_aggregate="mean"``, its mean over folds).
     default_thresholds_ : ndarray of shape (n_labels,)
-        The estimator's own thresholds (what ``fallback="default"`` uses).
+        The estimator's own decision rule as ``score >= default_thresholds_``
+        (what ``fallback="default"`` uses): the next float above 0.5 (or 0 for
+        decision values) for estimators that predict ``score > 0.5`` (``> 0``),
+        the ``threshold`` parameter for estimators that have one.
     fallback_labels_ : dict
         ``{label index: reason}`` for every label that got the fallback:
         ``"few_positives"``, ``"constant_scores"``, ``"low_score"`` or
@@ -599,8 +614,15 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.pairwise = inner.input_tags.pairwise
         return tags
 
-    def _splits(self, X, Y):
+    def _splits(self, X, Y, **split_params):
         n_samples = Y.shape[0]
+        if n_samples < 2:
+            raise ValueError(
+                f"ThresholdOptimizer got {n_samples} sample(s) (n_samples={n_samples}); learning "
+                "thresholds needs at least 2 (a model fitted on some rows, scored on others), "
+                "and in practice "
+                "enough rows for every label to have positives in each fold."
+            )
         cv = 5 if self.cv is None else self.cv
         if isinstance(cv, Integral):
             if cv > n_samples:
@@ -615,10 +637,20 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             splitter = check_cv(cv)
-        return list(splitter.split(X, Y))
+        return list(splitter.split(X, Y, **split_params))
+
+    def get_metadata_routing(self):
+        """The metadata routing of this object: to the estimator's ``fit``, the
+        splitter's ``split`` (a splitter given as ``cv``) and its own search.
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return metadata_router(self)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the fold models, search the thresholds, and refit.
 
         Parameters
@@ -627,9 +659,17 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training data, passed to the estimator as it is.
         y : array-like or sparse matrix of shape (n_samples, n_labels)
             0/1 label indicator matrix.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights of the threshold search (a row of weight 2 counts as two
+            rows in every label's counts, ``min_positives`` included), also
+            passed to the estimator's ``fit`` (per fold, then for the refit):
+            without metadata routing when that ``fit`` takes ``sample_weight``,
+            with routing (``sklearn.set_config(enable_metadata_routing=True)``)
+            as the estimator requested it (``set_fit_request``).
         **fit_params : dict
-            Passed to the estimator's ``fit``; values with one entry per row
-            (e.g. ``sample_weight``) are indexed for each fold.
+            Passed to the estimator's ``fit`` (with routing: as requested by
+            the estimator and the splitter); values with one entry per row are
+            indexed for each fold.
 
         Returns
         -------
@@ -643,6 +683,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         Y = check_multilabel_y(y).astype(np.int64)
         n_samples, n_labels = Y.shape
+        fit_params, split_params, row_weight = route_fit(self, X, sample_weight, fit_params)
         if hasattr(y, "columns"):  # a DataFrame: its column names name the labels
             self.label_names_ = np.asarray(y.columns, dtype=object).astype(str)
         elif hasattr(self, "label_names_"):
@@ -689,7 +730,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  np.zeros(n_labels, dtype=bool))
             ]
         else:
-            splits = self._splits(X, Y)
+            splits = self._splits(X, Y, **split_params)
             # folds index rows; sparse formats without row indexing go to CSR
             X_folds = X.tocsr() if sparse.issparse(X) and X.format not in ("csr", "csc") else X
             keep = self.refit is False
@@ -715,6 +756,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 self.estimators_ = [fitted for _, _, fitted in results]
                 estimator = FoldEnsemble(self.estimators_, method, n_labels)
                 estimator.check(_safe_indexing(X_folds, [0]))
+        check_finite_scores(folds, self.estimator, method, prefit=self.cv == "prefit")
         self._warn_skipped(
             [skipped for _, _, skipped in folds], getattr(self, "label_names_", None)
         )
@@ -736,11 +778,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
         for fold_scores, test, skipped in folds:
             self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
-        weight = None
-        if any(skipped.any() for _, _, skipped in folds):
-            weight = np.concatenate(
-                [np.broadcast_to(~skipped, (len(test), n_labels)) for _, test, skipped in folds]
-            ).astype(np.float64)
+        weight = row_weights(row_weight, folds, n_labels)
         self.thresholds_, self.fallback_labels_ = self._find(
             truth, scores, weight, objective, guard=True, folds=fold_of_row
         )
@@ -756,7 +794,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     pool_labels=True,
                 )
             )
-        self.cv_results_ = self._cv_results(folds, Y, objective)
+        self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
         return self
 
     def _fit_folds(self, X, Y, y_named, splits, method, fit_params, keep, refit):
@@ -874,13 +912,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return thresholds, {int(i): str(reasons[i]) for i in np.flatnonzero(guarded)}
 
-    def _cv_results(self, folds, Y, objective):
+    def _cv_results(self, folds, Y, objective, row_weight=None):
         rows = {"thresholds": [], "scores": [], "n_positives": [], "skipped": []}
-        for scores, test, skipped in folds:
+        for fold in folds:
+            scores, test, skipped = fold
             truth = Y[test]
-            weight = None
-            if skipped.any():
-                weight = np.broadcast_to(~skipped, truth.shape).astype(np.float64)
+            weight = row_weights(row_weight, [fold], Y.shape[1])
             thresholds, _ = self._find(truth, scores, weight, objective, guard=False)
             values = objective(*confusion_counts(truth, scores >= thresholds, weight))
             rows["thresholds"].append(np.where(skipped, np.nan, thresholds))

@@ -293,7 +293,7 @@ def test_bad_inputs_fail_before_training_with_a_fix(data):
     X, Y = data
     clf = fast()
     cases = [
-        (X, Y[:, 0], r"2-D label matrix.*got a 1-D target.*reshape\(-1, 1\)"),
+        (X, Y[:, 0], r"y is 1-D.*2-D 0/1 label matrix.*reshape\(-1, 1\)"),
         (X, np.where(Y == 1, 2, 0)[:, [0, 1]] + Y[:, [0, 1]] * 0, r"other than 0 and 1"),
         (X, Y * np.array([1, 1, 3, 0.5]), r"other than 0 and 1 in columns \[2, 3\]"),
         (X[:-1], Y, "X has 399 rows but y has 400"),

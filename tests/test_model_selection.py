@@ -106,7 +106,7 @@ def test_shuffle_split_sizes_and_coverage(data):
         (np.array([0, 1, 1]), r"got a 1-D array. For a single binary label use y.reshape\(-1, 1\)"),
         (np.array([[0, 2], [1, 0], [1, 1]]), r"other values in columns \[1\]"),
         (np.array([[0, 0.5], [1, 0], [1, 1]]), r"continuous values in columns \[1\]"),
-        (np.array([["a"], ["b"], ["a"]]), "Unknown label type.*MultiLabelBinarizer"),
+        (np.array([["a"], ["b"], ["a"]]), "holds strings.*MultiLabelBinarizer"),
         (None, "requires y to be passed"),
     ],
 )

@@ -23,6 +23,15 @@ def register_loss(name: str, cls: type[nn.Module], *, overwrite: bool = False) -
     overwrite : bool, default=False
         Replace an existing registration of ``name``.
 
+    Notes
+    -----
+    The registry lives in one process. A classifier with ``criterion=name``
+    carries the registered class when it is pickled, so joblib workers
+    (``GridSearchCV(n_jobs=...)``, ``ThresholdOptimizer(n_jobs=...)``) and a
+    model loaded in a later session resolve the name too, provided the class
+    itself can be pickled (defined at a module's top level, or in
+    ``__main__`` or a function under joblib's cloudpickle).
+
     Examples
     --------
     >>> from skimb.losses import BCELoss, register_loss, get_loss
@@ -77,3 +86,25 @@ def available_losses() -> list[str]:
     True
     """
     return sorted(_REGISTRY)
+
+
+def registered_loss(criterion) -> tuple[str, type[nn.Module]] | None:
+    """``(name, class)`` when ``criterion`` names a loss registered by the user, else None.
+
+    Stored in a pickled :class:`~skimb.MultiLabelImbalancedClassifier`, so
+    that a process that unpickles it (a joblib worker of ``GridSearchCV`` or
+    ``ThresholdOptimizer(n_jobs=...)``, or a later session) knows the name
+    too: :func:`register_loss` registers in one process only.
+    """
+    if not isinstance(criterion, str) or criterion not in _REGISTRY:
+        return None
+    cls = _REGISTRY[criterion]
+    if getattr(cls, "__module__", "").startswith("skimb."):
+        return None  # skimb's own losses are registered on import everywhere
+    return criterion, cls
+
+
+def restore_registered_loss(entry) -> None:
+    """Register an entry of :func:`registered_loss` unless the name is taken already."""
+    if entry is not None and entry[0] not in _REGISTRY:
+        _REGISTRY[entry[0]] = entry[1]

@@ -32,6 +32,27 @@ def _defaults(cls: type) -> dict[str, Any]:
     }
 
 
+def instance_params(loss) -> dict[str, Any]:
+    """The constructor arguments a loss instance holds as attributes of the same name.
+
+    Tensors (``pos_weight`` and ``weight`` buffers) come back as NumPy arrays;
+    arguments the instance does not keep under their own name are left out.
+    """
+    if not isinstance(loss, nn.Module):
+        return {}
+    out = {}
+    for name in _defaults(type(loss)):
+        if not hasattr(loss, name):
+            continue
+        value = getattr(loss, name)
+        if callable(value) and not hasattr(value, "detach"):
+            continue
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        out[name] = value
+    return out
+
+
 def _resolve(loss: str | type[nn.Module] | nn.Module) -> type:
     if isinstance(loss, str):
         return get_loss(loss)
@@ -109,10 +130,12 @@ def check_double_weighting(
     Parameters
     ----------
     loss : str, loss class or loss instance
-        A registered name, a ``torch.nn.Module`` subclass or an instance of one.
+        A registered name, a ``torch.nn.Module`` subclass or an instance of one
+        (whose own ``pos_weight``, ``weight`` and other attributes named like
+        its constructor's arguments are read).
     params : dict or None, default=None
         The keyword arguments the loss is (or will be) built with; missing ones
-        take the constructor's defaults.
+        take the instance's attributes, then the constructor's defaults.
 
     Returns
     -------
@@ -128,7 +151,7 @@ def check_double_weighting(
     True
     """
     cls = _resolve(loss)
-    merged = {**_defaults(cls), **(params or {})}
+    merged = {**_defaults(cls), **instance_params(loss), **(params or {})}
     if merged.get("pos_weight") is None:
         return None
     stacked = []

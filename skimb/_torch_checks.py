@@ -1,0 +1,170 @@
+"""Checks of the classifier's configuration and training, answered in words.
+
+The torch side of skimb's input validation: what
+:class:`~skimb.MultiLabelImbalancedClassifier` verifies before training (the
+loss, the device) and while training (a loss that is no longer finite).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from .exceptions import TrainingDivergedError, divergence_message
+
+__all__ = [
+    "check_criterion",
+    "check_device",
+    "check_epoch_losses",
+    "check_train_split",
+    "check_unexpected_arguments",
+    "first_output",
+]
+
+
+def check_epoch_losses(net) -> None:
+    """Raise :class:`TrainingDivergedError` when a batch loss of the last epoch is not finite.
+
+    Reads the batch losses skorch recorded in ``net.history`` for the epoch
+    that just ended (floats by then: skimb's iterator converts a GPU epoch's
+    losses in one transfer at its end), so the check costs no device
+    synchronisation per batch.
+    """
+    epoch = net.history[-1]
+    batches = epoch.get("batches", [])
+    for key in ("train_loss", "valid_loss"):
+        values = [b[key] for b in batches if key in b]
+        for i, value in enumerate(values):
+            value = float(value)
+            if not math.isfinite(value):
+                where = "" if key == "train_loss" else " (on the validation rows)"
+                raise TrainingDivergedError(
+                    divergence_message(value, epoch.get("epoch", len(net.history)), i + 1,
+                                       len(values), net.lr, where)
+                )
+
+
+# ---------------------------------------------------------------- arguments
+#: Arguments of other estimators that users pass to the classifier, and where
+#: the same thing lives in skimb.
+_ELSEWHERE = {
+    "class_weight": "class weights are pos_weight here: pos_weight='auto' (n_neg / n_pos per "
+                    "label, the default), 'sqrt', or an array of one weight per label",
+    "n_jobs": "the classifier trains one model in one process (set num_threads for torch's "
+              "threads); fit the folds in parallel with ThresholdOptimizer(..., n_jobs=...) "
+              "or GridSearchCV(..., n_jobs=...)",
+    "sample_weights": "the fit parameter is sample_weight: fit(X, y, sample_weight=w)",
+}
+
+
+def check_unexpected_arguments(names) -> None:
+    """Raise a ValueError naming skimb's equivalent of a known foreign argument."""
+    known = [name for name in sorted(names) if name in _ELSEWHERE]
+    if known:
+        raise ValueError(
+            "MultiLabelImbalancedClassifier got unexpected argument(s) "
+            f"{', '.join(known)}: " + "; ".join(f"{n}: {_ELSEWHERE[n]}" for n in known) + "."
+        )
+
+
+# --------------------------------------------------------------------- loss
+def _loss_class(criterion):
+    return criterion if isinstance(criterion, type) else type(criterion)
+
+
+def check_criterion(criterion) -> None:
+    """Refuse losses that expect probabilities; warn about single-label losses.
+
+    Raises
+    ------
+    ValueError
+        For ``torch.nn.BCELoss`` (class or instance), which expects sigmoid
+        outputs where skimb's modules give logits.
+
+    Warns
+    -----
+    UserWarning
+        For ``torch.nn.CrossEntropyLoss`` and ``NLLLoss``: they treat the label
+        matrix as one distribution over classes per row (labels competing),
+        which is multi-class, not multi-label.
+    """
+    cls = _loss_class(criterion)
+    if not isinstance(cls, type):
+        return
+    if issubclass(cls, torch.nn.BCELoss):
+        raise ValueError(
+            f"criterion={cls.__name__} expects probabilities (the output of a sigmoid), but "
+            "the module's outputs are logits, and a sigmoid followed by BCELoss loses "
+            "precision for confident mistakes. Use criterion='bce' (BCEWithLogitsLoss with "
+            "pos_weight from the training labels), or torch.nn.BCEWithLogitsLoss."
+        )
+    if issubclass(cls, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)):
+        warnings.warn(
+            f"criterion={cls.__name__} is a multi-class loss: it makes the labels of a row "
+            "compete (a softmax over them), so on a 0/1 label matrix it does not learn each "
+            "label on its own and ignores pos_weight. For multi-label data use "
+            "criterion='bce' or another name from skimb.losses.available_losses().",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+# ------------------------------------------------------------------- device
+def _available(kind: str, index: int | None) -> tuple[bool, int | None]:
+    backend = getattr(torch, kind, None)
+    if kind == "mps":
+        return torch.backends.mps.is_available(), None
+    if backend is None or not hasattr(backend, "is_available"):
+        return True, None  # a device type torch knows but that we cannot query
+    if not backend.is_available():
+        return False, 0
+    count = backend.device_count() if hasattr(backend, "device_count") else None
+    return index is None or count is None or index < count, count
+
+
+def check_device(requested) -> None:
+    """Raise a ValueError when ``device`` names no device of this machine.
+
+    ``"auto"`` and ``None`` (skorch's "leave the module where it is") pass.
+    """
+    if requested is None or (isinstance(requested, str) and requested == "auto"):
+        return
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={requested!r} is not a torch device. Use device='auto' (CUDA when "
+            "available, else the CPU), 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if device.type in ("cpu", "meta"):
+        return
+    ok, count = _available(device.type, device.index)
+    if not ok:
+        have = (f"this machine has {count} {device.type} device(s)" if count
+                else f"{device.type} is not available on this machine")
+        raise ValueError(
+            f"device={requested!r}, but {have}. Use device='auto' (CUDA when available, "
+            "else the CPU); a model fitted on a GPU loads and predicts on a CPU-only machine."
+        )
+
+
+# -------------------------------------------------------------- train split
+def check_train_split(train_split) -> None:
+    """Refuse skorch's ``ValidSplit(stratified=True)``, which cannot stratify a label matrix."""
+    from skorch.dataset import ValidSplit
+
+    if isinstance(train_split, ValidSplit) and train_split.stratified:
+        raise ValueError(
+            "train_split=ValidSplit(..., stratified=True) stratifies one class per row and "
+            "cannot stratify a label matrix. Use a float, e.g. train_split=0.2: a "
+            "multi-label stratified hold-out where every label with at least two positives "
+            "has positives on both sides."
+        )
+
+
+# ------------------------------------------------------------------ outputs
+def first_output(out):
+    """skorch's convention: of a module returning several outputs, the first is the prediction."""
+    return out[0] if isinstance(out, (tuple, list)) else out
