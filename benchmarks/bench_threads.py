@@ -12,7 +12,10 @@ sparse, 159 labels).
 2. Contention: the benchmark starts ``--competitors`` CPU-bound processes
    (busy loops that end by themselves after ``--contention-seconds`` and are
    ended by the benchmark when it is done), waits a second, and times the
-   default against ``num_threads=1`` under the same contention.
+   default against ``num_threads=1`` under the same contention
+   (``--contention-repeats`` fits each: the scheduler makes these times vary).
+   The "auto used" columns give the thread counts the default ran with,
+   recorded at every batch.
 3. The evidence for the rule: the time of one epoch with 1 and with 2
    threads for MLPs of growing size (rows per batch x parameters, the work of
    one training step), on an idle machine.
@@ -39,9 +42,10 @@ import scipy.sparse as sp
 import torch
 from _common import DATA  # puts this checkout first on sys.path
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from skorch.callbacks import Callback
 
 from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
-from skimb._threads import MIN_WORK_PER_THREAD, auto_num_threads, idle_cores
+from skimb._threads import MIN_WORK_PER_THREAD, idle_cores
 
 
 def load(name: str, data_dir: Path):
@@ -64,10 +68,28 @@ def load(name: str, data_dir: Path):
     return scaler.fit_transform(X).astype(np.float32), Y
 
 
+class ThreadsUsed(Callback):
+    """Records torch's thread count at every batch."""
+
+    def initialize(self):
+        self.counts = set()
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.counts.add(torch.get_num_threads())
+
+
+USED: dict = {}  # num_threads value -> thread counts seen in its fits
+
+
 def fit_seconds(X, Y, num_threads, **params) -> float:
+    used = ThreadsUsed()
     start = time.perf_counter()
-    MultiLabelImbalancedClassifier(num_threads=num_threads, random_state=0, **params).fit(X, Y)
-    return time.perf_counter() - start
+    MultiLabelImbalancedClassifier(num_threads=num_threads, random_state=0, callbacks=[used],
+                                   check_collapse=False, **params).fit(X, Y)
+    seconds = time.perf_counter() - start
+    USED.setdefault(num_threads, set()).update(used.counts)
+    return seconds
 
 
 def compare(X, Y, contenders, repeats, **params) -> dict:
@@ -93,11 +115,15 @@ def quiet(names, args):
     for name in names:
         X, Y = load(name, args.data_dir)
         fit_seconds(X[:200], Y[:200], 1, max_epochs=1)  # warm-up
+        USED.clear()
         t = compare(X, Y, [*fixed, "auto"], args.repeats)
         best = min(t[c] for c in fixed)
-        work = min(128, X.shape[0]) * n_params(X.shape[1], Y.shape[1])
         print(f"{name:10}" + "".join(f"{t[c]:17.2f}s" for c in [*fixed, "auto"])
-              + f"{auto_num_threads(work):12d}{t['auto'] / best:16.2f}")
+              + f"{used('auto'):>12}{t['auto'] / best:16.2f}")
+
+
+def used(num_threads) -> str:
+    return ",".join(str(n) for n in sorted(USED.get(num_threads, ())))
 
 
 def n_params(n_features, n_labels, hidden=256):
@@ -112,18 +138,21 @@ def busy(seconds: float) -> subprocess.Popen:
 def contention(names, args):
     print(f"\n## 2. Under contention: {args.competitors} CPU-bound processes started by the "
           "benchmark")
-    print(f"{'data':10}{label(1):>18}{label('auto'):>18}{'default / 1 thread':>20}")
+    print(f"{'data':10}{label(1):>18}{label('auto'):>18}{'auto used':>11}"
+          f"{'default / 1 thread':>20}")
     for name in names:
         X, Y = load(name, args.data_dir)
         procs = [busy(args.contention_seconds) for _ in range(args.competitors)]
         try:
             time.sleep(1.0)
-            t = compare(X, Y, [1, "auto"], args.repeats)
+            USED.clear()
+            t = compare(X, Y, [1, "auto"], args.contention_repeats)
         finally:
             for p in procs:
                 p.terminate()
                 p.wait()
-        print(f"{name:10}{t[1]:17.2f}s{t['auto']:17.2f}s{t['auto'] / t[1]:20.2f}")
+        print(f"{name:10}{t[1]:17.2f}s{t['auto']:17.2f}s{used('auto'):>11}"
+              f"{t['auto'] / t[1]:20.2f}")
 
 
 def sweep(args):
@@ -134,11 +163,12 @@ def sweep(args):
                     (1000, 512, 100), (2000, 512, 160), (2000, 1024, 160)]:
         X, Y = make_long_tail_multilabel(4096, d, c, min_prevalence=0.02, random_state=0)
         X = X.astype(np.float32)
-        kw = {"max_epochs": 1, "module__hidden_units": (h,), "check_collapse": False}
+        kw = {"max_epochs": 1, "module__hidden_units": (h,)}
         t = compare(X, Y, [1, 2], args.repeats, **kw)
         work = 128 * n_params(d, c, h)
         print(f"{d:9d}{h:8d}{c:8d}{work:12.2e}{t[1]:9.3f}s{t[2]:10.3f}s{t[1] / t[2]:8.2f}")
-    print(f"(the rule: a second thread from {2 * MIN_WORK_PER_THREAD:.0e} multiply-adds per step)")
+    print(f"(the rule: a second thread from {2 * MIN_WORK_PER_THREAD:.0e} multiply-adds per "
+          "step)")
 
 
 def main():
@@ -146,6 +176,8 @@ def main():
     parser.add_argument("--data", nargs="+", default=["demo", "emotions", "bibtex"])
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--contention-repeats", type=int, default=5,
+                        help="repeats under contention, where times vary more")
     parser.add_argument("--competitors", type=int, default=2)
     parser.add_argument("--contention-seconds", type=float, default=600)
     parser.add_argument("--parts", nargs="+", default=["quiet", "contention", "sweep"])

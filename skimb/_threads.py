@@ -31,9 +31,11 @@ __all__ = ["MIN_WORK_PER_THREAD", "auto_num_threads", "idle_cores", "resolve_num
            "torch_threads"]
 
 #: Multiply-adds of one training step (rows per batch x parameters of the module)
-#: below which a second thread does not pay: measured on a 2-core machine,
-#: ``benchmarks/bench_threads.py``.
-MIN_WORK_PER_THREAD = 3e7
+#: per thread: a second thread from twice this. Measured on a 2-core machine
+#: (``benchmarks/bench_threads.py``, one epoch with 1 and 2 threads): a step of
+#: 1.2e7 ran 10 % slower on two threads, one of 3.9e7 16 % faster, 7e7 and more
+#: 40-45 % faster.
+MIN_WORK_PER_THREAD = 1.5e7
 
 
 def idle_cores(samples: int = 5, interval: float = 0.002) -> int:
