@@ -35,6 +35,7 @@ Run from the repository root (one torch thread by default)::
 
     python benchmarks/bench_main_job.py
     python benchmarks/bench_main_job.py --wall --data enron bibtex --threads 0
+    python benchmarks/bench_main_job.py --wall --data enron --threads 0 --competitors 2
     python benchmarks/bench_main_job.py --data yeast --device cuda
     python benchmarks/bench_main_job.py --data-dir /path/to/npz/folder --data name
 """
@@ -43,6 +44,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -178,13 +181,26 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--wall", action="store_true",
                         help="time only the main job with every default")
+    parser.add_argument("--competitors", type=int, default=0,
+                        help="with --wall: CPU-bound processes to run meanwhile (busy loops "
+                             "that end after 15 minutes, or when the benchmark ends)")
     args = parser.parse_args()
     # 0: torch's default, one thread per usable core (Linux), not _common's limit of 1
     torch.set_num_threads(args.threads or len(os.sched_getaffinity(0)))
     print(f"torch {torch.__version__}, device {args.device}, torch threads "
           f"{torch.get_num_threads()}, cv={CV}, dropout {args.dropout}")
-    for name in args.data:
-        (wall if args.wall else run)(name, args)
+    code = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    pass\n"
+    busy = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(args.competitors)]
+    if busy:
+        print(f"{len(busy)} CPU-bound processes running meanwhile")
+        time.sleep(1.0)
+    try:
+        for name in args.data:
+            (wall if args.wall else run)(name, args)
+    finally:
+        for p in busy:
+            p.terminate()
+            p.wait()
 
 
 if __name__ == "__main__":
