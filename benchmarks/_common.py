@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SKIMB_DATA", ROOT.parent / "shared" / "data"))
 
 
-def load(name):
-    """X, Y and the standard MULAN test mask of ``../shared/data/NAME.npz``."""
-    path = DATA / f"{name}.npz"
+def load(name, data_dir=None):
+    """X, Y and the standard MULAN test mask of ``NAME.npz`` in ``data_dir`` (default DATA)."""
+    path = Path(data_dir or DATA) / f"{name}.npz"
     if not path.exists():
         raise SystemExit(f"{path} not found: set SKIMB_DATA to the folder with the .npz files.")
     z = np.load(path)

@@ -27,7 +27,8 @@ of the same procedure; ``--dropout 0`` makes them equal up to rounding.
 
 ``--wall`` times only the main job as a user writes it, with every default
 (``make_pipeline(scaler, ThresholdOptimizer(MultiLabelImbalancedClassifier()))``),
-and runs on older checkouts too (copy the script into their ``benchmarks/``):
+and runs on older checkouts too (copy the script and ``_common.py`` into their
+``benchmarks/``):
 the before/after comparison. ``--threads 0`` leaves torch's default thread
 count (one per core).
 
@@ -53,6 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from _common import DATA  # puts this checkout first on sys.path
+from _common import load as load_npz
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
@@ -72,13 +74,7 @@ def load(name: str, data_dir: Path):
         X, Y = make_long_tail_multilabel(25_000, 100, 20, random_state=0)
         test = np.arange(len(Y)) >= 20_000
     else:
-        z = np.load(data_dir / f"{name}.npz")
-        if "X" in z:
-            X = z["X"]
-        else:
-            X = sp.csr_matrix((z["X_data"], z["X_indices"], z["X_indptr"]),
-                              shape=tuple(z["X_shape"]))
-        Y, test = z["Y"].astype(np.int64), z["is_test"]
+        X, Y, test = load_npz(name, data_dir)
     scaler = MaxAbsScaler() if sp.issparse(X) else StandardScaler()
     X_train = scaler.fit_transform(X[~test]).astype(np.float32)
     X_test = scaler.transform(X[test]).astype(np.float32)

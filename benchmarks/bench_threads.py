@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from _common import DATA  # puts this checkout first on sys.path
+from _common import load as load_npz
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from skorch.callbacks import Callback
 
@@ -56,14 +57,8 @@ def load(name: str, data_dir: Path):
     elif name == "emotions" and not (data_dir / "emotions.npz").exists():
         X, Y = make_long_tail_multilabel(391, 72, 6, min_prevalence=0.25, random_state=0)
     else:
-        z = np.load(data_dir / f"{name}.npz")
-        if "X" in z:
-            X = z["X"]
-        else:
-            X = sp.csr_matrix((z["X_data"], z["X_indices"], z["X_indptr"]),
-                              shape=tuple(z["X_shape"]))
-        train = ~z["is_test"]
-        X, Y = X[train], z["Y"][train]
+        X, Y, test = load_npz(name, data_dir)
+        X, Y = X[~test], Y[~test]
     scaler = MaxAbsScaler() if sp.issparse(X) else StandardScaler()
     return scaler.fit_transform(X).astype(np.float32), Y
 
