@@ -207,3 +207,17 @@ def test_label_report_names_nan_thresholds():
     scores = np.random.default_rng(0).random(Y.shape)
     with pytest.raises(ValueError, match=r"NaN for labels \[1\]"):
         label_report(Y, scores, thresholds=[0.5, np.nan, 0.5])
+
+
+@pytest.mark.parametrize("criterion", ["bce", "focal"])
+def test_an_element_weight_on_a_skimb_loss_is_refused_before_training(criterion):
+    X, Y = make_long_tail_multilabel(200, 5, 3, min_prevalence=0.1, random_state=0)
+    clf = MultiLabelImbalancedClassifier(criterion=criterion, criterion__weight=0.5,
+                                         max_epochs=1)
+    with pytest.raises(ValueError, match=r"criterion__weight is not a parameter of the loss "
+                       r"\w+Loss.*stacks two weightings"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match=r"criterion__gama is not a parameter of the loss "
+                       r"FocalLoss, which takes .*gamma"):
+        MultiLabelImbalancedClassifier(criterion="focal", criterion__gama=2,
+                                       max_epochs=1).fit(X, Y)

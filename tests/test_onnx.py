@@ -254,3 +254,24 @@ def test_onnx_model_input_errors(data, tmp_path):
     plain = skl2onnx_to_onnx(StandardScaler().fit(X), X[:1])
     with pytest.raises(ValueError, match=r"not one exported by skimb\.to_onnx"):
         OnnxModel(plain)
+
+
+def test_frames_are_matched_by_column_name_and_ensembles_are_refused(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from skimb import ThresholdOptimizer, load_onnx, make_long_tail_multilabel, to_onnx
+
+    X, Y = make_long_tail_multilabel(300, 5, 3, min_prevalence=0.1, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+                               random_state=0).fit(frame, Y)
+    path = tmp_path / "m.onnx"
+    to_onnx(model, frame, path=str(path))
+    onnx_model = load_onnx(str(path))
+    reversed_columns = frame[frame.columns[::-1]]
+    np.testing.assert_array_equal(onnx_model.predict(reversed_columns), model.predict(frame))
+    with pytest.raises(ValueError, match=r"X lacks the model's feature columns \['f4'\]"):
+        onnx_model.predict(frame.drop(columns="f4").assign(other=0.0))
+    ensemble = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+                                  refit="ensemble", random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"refit='ensemble'.*fit with refit=True to export"):
+        to_onnx(ensemble, X, path=str(tmp_path / "e.onnx"))

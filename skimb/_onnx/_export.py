@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import __version__
 from ..classifier import MultiLabelImbalancedClassifier
 from ..diagnostics import _scores_and_thresholds
-from ..thresholds import ThresholdOptimizer
+from ..thresholds import FoldEnsemble, ThresholdOptimizer
 from ._runtime import OnnxModel
 
 __all__ = ["to_onnx"]
@@ -284,6 +284,12 @@ def _check_parts(model) -> None:
         if isinstance(part, (MultiLabelImbalancedClassifier, ThresholdOptimizer)):
             register_converters(type(part))
             continue
+        if isinstance(part, FoldEnsemble):
+            raise ValueError(
+                f"{where} is the fold ensemble of ThresholdOptimizer(refit='ensemble'), which "
+                "skimb does not export to ONNX yet (the graph would need every fold model); "
+                "fit with refit=True to export the model, or keep this one as a pickle."
+            )
         if isinstance(part, str) or type(part) in sklearn_operator_name_map:
             pass
         else:

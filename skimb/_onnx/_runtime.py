@@ -126,7 +126,9 @@ class OnnxModel:
             for start in range(0, X.shape[0], BLOCK_ROWS):
                 yield self._checked(X[start:start + BLOCK_ROWS].toarray())
             return
-        if hasattr(X, "to_numpy"):  # a DataFrame: its numeric values, in column order
+        if hasattr(X, "columns"):  # a DataFrame: its columns matched to the model's by name
+            X = self._by_name(X)
+        if hasattr(X, "to_numpy"):
             X = X.to_numpy()
         try:
             X = np.asarray(X, dtype=np.float32)
@@ -135,6 +137,27 @@ class OnnxModel:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             self._wrong_shape(X.shape)
         yield self._checked(X)
+
+    def _by_name(self, X):
+        """The DataFrame's columns in the model's order (as the command line does).
+
+        Columns are matched by name when the model has the names it was fitted
+        with; a frame that lacks some of them is refused. With generated names
+        (``x0, x1, ...``: the model saw no names) the columns are taken in order.
+        """
+        columns = [str(c) for c in X.columns]
+        if columns == self.feature_names_:
+            return X
+        missing = [n for n in self.feature_names_ if n not in columns]
+        if not missing:
+            return X.iloc[:, [columns.index(n) for n in self.feature_names_]]
+        if self.feature_names_ == [f"x{i}" for i in range(self.n_features_in_)]:
+            return X
+        raise ValueError(
+            f"X lacks the model's feature columns {missing[:10]}"
+            f"{' ...' if len(missing) > 10 else ''}; give a DataFrame with the columns the "
+            "model was fitted on (any order), or an array in their order."
+        )
 
     def _wrong_shape(self, shape):
         raise ValueError(
