@@ -214,6 +214,21 @@ def _check_onnx_installed(what: str) -> None:
         )
 
 
+def _check_out_path(path: str, option: str = "--out") -> None:
+    """Fail before any work when ``path`` cannot be written: its folder is missing or
+    not writable, or the path is a folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ModelFileError(f"{option} {path}: is a folder; give a file name inside it, "
+                             f"e.g. {os.path.join(path, 'model.onnx')}.")
+    if not os.path.isdir(folder):
+        raise ModelFileError(f"{option} {path}: the folder {folder} does not exist; create it "
+                             f"first (mkdir -p {folder}) or write elsewhere.")
+    if not os.access(folder, os.W_OK):
+        raise ModelFileError(f"{option} {path}: the folder {folder} is not writable; write "
+                             "somewhere you may, or change its permissions.")
+
+
 def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
     """Select the rows of the file's train/test split (npz files have one)."""
     if rows == "auto":
@@ -282,6 +297,8 @@ def _fit(args, out) -> None:
     from .diagnostics import label_report
 
     to_onnx = args.out is not None and args.out.lower().endswith(".onnx")
+    if args.out is not None:
+        _check_out_path(args.out)
     if to_onnx:
         _check_onnx_installed(f"--out {args.out}")
     data = load_data(args.data, args.labels)
@@ -355,6 +372,7 @@ def _fit(args, out) -> None:
 
 def _export(args, out) -> None:
     _check_onnx_installed("skimb export")
+    _check_out_path(args.out, "the output")
     from ._onnx._export import to_onnx
 
     model = _load_model(args.model, args.trust_model)
@@ -371,6 +389,8 @@ def _export(args, out) -> None:
 
 
 def _predict(args, out) -> None:
+    if args.out is not None:
+        _check_out_path(args.out)
     model = _load_model(args.model, args.trust_model)
     data = _rows(_read_for_model(model, args, labels=False), args.rows, "test", sys.stderr)
     if args.proba:
