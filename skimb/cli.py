@@ -198,8 +198,28 @@ def _load_model(path: str, trust: bool = False) -> _Model:
             f"{path}: not a skimb model file; it holds a {type(bundle).__name__}, not the "
             "model that `skimb fit --out` writes."
         )
+    _check_bundle(path, bundle)
     return _Model(bundle[MODEL_KEY], bundle["feature_names"], bundle["label_names"],
                   onnx=False)
+
+
+def _check_bundle(path: str, bundle: dict) -> None:
+    """A joblib dict with ``MODEL_KEY`` must also hold a fitted model and the names."""
+    refit = f"Make it again with `skimb fit DATA --labels ... --out {path}`."
+    missing = [k for k in ("feature_names", "label_names") if k not in bundle]
+    if missing:
+        raise ModelFileError(f"{path}: not a complete skimb model file; it lacks {missing}. "
+                             + refit)
+    model = bundle[MODEL_KEY]
+    lacks = [m for m in ("predict", "predict_proba") if not callable(getattr(model, m, None))]
+    if lacks:
+        raise ModelFileError(f"{path}: its {MODEL_KEY!r} entry is a {type(model).__name__}, "
+                             f"not a fitted model (it has no {' or '.join(lacks)}). " + refit)
+    for key in ("feature_names", "label_names"):
+        names = bundle[key]
+        if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+            raise ModelFileError(f"{path}: its {key!r} entry is a {type(names).__name__}, "
+                                 "not a list of column names. " + refit)
 
 
 def _check_onnx_installed(what: str) -> None:

@@ -4,10 +4,12 @@ labels, other encodings."""
 
 import re
 
+import joblib
+import numpy as np
 import pytest
 
 from skimb import make_long_tail_multilabel
-from skimb.cli import main
+from skimb.cli import MODEL_KEY, main
 from skimb.io import save_data
 
 FEATURES, LABELS = ["f0", "f1", "f2", "f3"], ["a", "b"]
@@ -49,3 +51,42 @@ def test_fit_checks_the_output_folder_before_training(data, capsys, name):
     code, out, err = run(["fit", tmp / "d.csv", "--labels", "2", *FIT, "--out", tmp], capsys)
     one_line_error(code, err, "is a folder; give a file name inside it")
     assert out == ""
+
+
+def _foreign_onnx(path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper
+
+    io_ = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [None, 4]) for n in "xy"]
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", io_[:1],
+                              io_[1:])
+    onnx.save(helper.make_model(graph), path)
+
+
+@pytest.mark.parametrize("content, match", [
+    ({"weights": [1, 2]}, r"not a skimb model file; it holds a dict"),
+    ({MODEL_KEY: 5, "feature_names": FEATURES, "label_names": LABELS},
+     r"its 'skimb_model' entry is a int, not a fitted model \(it has no predict or "
+     r"predict_proba\)\. Make it again with `skimb fit"),
+    ({MODEL_KEY: make_long_tail_multilabel}, r"lacks \['feature_names', 'label_names'\]"),
+    ({MODEL_KEY: np.zeros(1), "feature_names": 3, "label_names": LABELS},
+     "is a ndarray, not a fitted model"),
+    ("onnx", r"an ONNX model, but not one exported by skimb.to_onnx"),
+    (b"not a model", r"not an ONNX model onnxruntime can load"),
+])
+def test_a_file_that_is_not_a_model_is_one_line(data, capsys, content, match):
+    tmp = data[0]
+    if content == "onnx":
+        path = tmp / "foreign.onnx"
+        _foreign_onnx(path)
+    elif isinstance(content, bytes):
+        pytest.importorskip("onnxruntime")
+        path = tmp / "garbage.onnx"
+        path.write_bytes(content)
+    else:
+        path = tmp / "notmodel.joblib"
+        joblib.dump(content, path)
+    for command in ("predict", "report"):
+        code, _, err = run([command, path, tmp / "d.csv", "--trust-model"], capsys)
+        one_line_error(code, err, match)
