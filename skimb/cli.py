@@ -538,7 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="a CSV, ARFF (dense or sparse) or npz file")
     p.add_argument("--labels", nargs="+", metavar="COL",
                    help="label column names, or one number N for the last N columns "
-                   "(npz: optional, default all of Y)")
+                   "(npz: optional, default all of Y; MEKA ARFF: optional, default the "
+                   "labels its @relation -C N declares)")
     p.add_argument("--loss", default="bce", choices=LOSSES, metavar="LOSS",
                    help=f"the training loss (default bce): {', '.join(LOSSES)}")
     p.add_argument("--objective", default="f1", choices=OBJECTIVES,

@@ -90,3 +90,68 @@ def test_a_file_that_is_not_a_model_is_one_line(data, capsys, content, match):
     for command in ("predict", "report"):
         code, _, err = run([command, path, tmp / "d.csv", "--trust-model"], capsys)
         one_line_error(code, err, match)
+
+
+def write_meka_arff(path, X, Y, option):
+    """A MEKA ARFF: the labels first, declared by -C in the @relation."""
+    lines = [f"@relation 'toy: {option}'",
+             *(f"@attribute {lab} {{0,1}}" for lab in LABELS),
+             *(f"@attribute {f} numeric" for f in FEATURES), "@data"]
+    lines += [",".join([*(str(v) for v in y), *(f"{v:.9g}" for v in x)]) for x, y in zip(X, Y)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_labels_named_twice_are_refused(data, capsys):
+    tmp = data[0]
+    code, out, err = run(["fit", tmp / "d.csv", "--labels", "a", "a", *FIT], capsys)
+    one_line_error(code, err, r"d.csv: --labels names \['a'\] more than once; give each label "
+                              "column once")
+    assert out == ""
+
+
+@pytest.mark.parametrize("labels", [["2"], [], ["a", "b"]])
+def test_meka_labels_first_are_honoured(data, capsys, labels):
+    tmp, X, Y = data
+    write_meka_arff(tmp / "meka.arff", X, Y, "-C 2")
+    argv = ["fit", tmp / "meka.arff", *(["--labels", *labels] if labels else []), *FIT]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "meka.arff: 60 rows, 4 features, 2 labels" in out
+    report = out[out.index("out-of-fold report"):]
+    assert re.search(r"^\s*a\s", report, re.M) and re.search(r"^\s*b\s", report, re.M)
+    assert not re.search(r"^\s*f3\s", report, re.M)  # a feature is no label
+
+
+def test_meka_count_that_disagrees_is_refused(data, capsys):
+    tmp, X, Y = data
+    write_meka_arff(tmp / "meka.arff", X, Y, "-C 2")
+    code, out, err = run(["fit", tmp / "meka.arff", "--labels", "3", *FIT], capsys)
+    one_line_error(code, err, r"meka.arff: its @relation declares MEKA's -C 2 \(the first 2 "
+                              r"attributes are the labels\), but --labels 3 asks for 3; give "
+                              r"--labels 2 \(MEKA's labels\), or name the label columns")
+    assert out == ""
+
+
+def test_meka_labels_last_without_labels_argument(data):
+    from skimb.io import load_data
+
+    tmp, X, Y = data
+    save_data(tmp / "last.arff", X, Y, FEATURES, LABELS)
+    text = (tmp / "last.arff").read_text().replace("@relation 'last'", "@relation 'last: -C -2'")
+    (tmp / "last.arff").write_text(text)
+    read = load_data(tmp / "last.arff")
+    assert read.label_names == LABELS and read.feature_names == FEATURES
+    np.testing.assert_array_equal(read.Y, Y)
+
+
+def test_meka_declaration_that_misses_the_labels_says_so(data, capsys):
+    tmp, X, Y = data
+    save_data(tmp / "wrong.arff", X, Y, FEATURES, LABELS)  # labels last, -C says first
+    text = (tmp / "wrong.arff").read_text().replace("@relation 'wrong'",
+                                                    "@relation 'wrong: -C 2'")
+    (tmp / "wrong.arff").write_text(text)
+    code, _, err = run(["fit", tmp / "wrong.arff", *FIT], capsys)
+    one_line_error(code, err, r"wrong.arff: the label data has values other than 0 and 1 .* "
+                              r"These are the first 2 attributes, the labels that the "
+                              r"@relation's MEKA option -C 2 declares; .*fix -C \(-C -2: the "
+                              r"last 2\) or name the label columns")
