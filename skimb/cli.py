@@ -123,20 +123,54 @@ class _Model:
         self.onnx = onnx
 
     def predict(self, X):
-        return self.model.predict(X)
+        return self._by_blocks(self.model.predict, X)
 
     def predict_proba(self, X):
         if self.onnx and self.model.score_ != "predict_proba":
             raise ModelFileError("this model thresholds decision values, not probabilities; "
                                  "--proba has none to print.")
-        return self.model.predict_proba(X)
+        return self._by_blocks(self.model.predict_proba, X)
 
     def scores_and_thresholds(self, X):
         if self.onnx:
             return self.model.run(X)[1].astype(np.float64), self.model.thresholds_
         from .diagnostics import _scores_and_thresholds
 
-        return _scores_and_thresholds(self.model, X)
+        thresholds = []
+
+        def scores(block):
+            values, found = _scores_and_thresholds(self.model, block)
+            thresholds[:] = [found]
+            return values
+
+        values = self._by_blocks(scores, X)
+        return values, thresholds[0]
+
+    def _by_blocks(self, method, X):
+        """``method(X)``; a sparse X for a model that centres its features (a scaler
+        with ``with_mean=True``: trained on dense data) goes in dense blocks of rows.
+
+        Centring makes every value non-zero, so the dense rows are the data the
+        model was trained on; blocks bound the memory to ``BLOCK_ROWS`` rows.
+        """
+        import scipy.sparse as sp
+
+        if not (sp.issparse(X) and not self.onnx and _centres(self.model)):
+            return method(X)
+        if X.shape[0] == 0:
+            return method(X.toarray())
+        return np.concatenate([method(X[start:start + BLOCK_ROWS].toarray())
+                               for start in range(0, X.shape[0], BLOCK_ROWS)])
+
+
+#: Rows densified at a time for a model trained on dense data (see _Model._by_blocks).
+BLOCK_ROWS = 4096
+
+
+def _centres(model) -> bool:
+    """Whether a step of ``model`` centres its input (and so refuses sparse X)."""
+    steps = [step for _, step in model.steps] if hasattr(model, "steps") else [model]
+    return any(getattr(step, "with_mean", False) is True for step in steps)
 
 
 def _untrusted(path: str) -> ModelFileError:

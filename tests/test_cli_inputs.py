@@ -155,3 +155,30 @@ def test_meka_declaration_that_misses_the_labels_says_so(data, capsys):
                               r"These are the first 2 attributes, the labels that the "
                               r"@relation's MEKA option -C 2 declares; .*fix -C \(-C -2: the "
                               r"last 2\) or name the label columns")
+
+
+@pytest.mark.parametrize("sparse_name", ["s.arff", "s.npz"])
+def test_sparse_data_for_a_model_trained_on_dense_data(data, capsys, monkeypatch,
+                                                       sparse_name):
+    import scipy.sparse as sp
+
+    import skimb.cli
+
+    tmp, X, Y = data
+    model = tmp / "dense.joblib"
+    if not model.exists():
+        code, _, err = run(["fit", tmp / "d.csv", "--labels", "2", *FIT, "--out", model],
+                           capsys)
+        assert code == 0, err
+    save_data(tmp / sparse_name, sp.csr_matrix(X), Y, FEATURES, LABELS)
+    monkeypatch.setattr(skimb.cli, "BLOCK_ROWS", 7)  # several dense blocks of rows
+    outputs = {}
+    for name in ("d.csv", sparse_name):
+        for command in (["predict"], ["predict", "--proba"], ["report"]):
+            code, out, err = run([command[0], model, tmp / name, "--trust-model",
+                                  *command[1:]], capsys)
+            assert code == 0 and err == "", err
+            outputs[(name, *command)] = out.replace(name, "DATA")
+    for command in (["predict"], ["predict", "--proba"], ["report"]):
+        assert outputs[(sparse_name, *command)] == outputs[("d.csv", *command)]
+    assert len(outputs["d.csv", "predict"].splitlines()) == 61
