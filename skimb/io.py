@@ -21,6 +21,11 @@ npz (``.npz``)
     having no names, are ``x0, x1, ...`` (labels: ``labels=["N"]`` for the last
     N columns); given a model's feature names, its columns are taken by position.
 
+CSV and ARFF files are UTF-8 text; a byte-order mark selects UTF-8, UTF-16 or
+UTF-32 (spreadsheets' "CSV UTF-8" and "Unicode text"), and any line ending is
+read. Another encoding (Latin-1, Windows-1252), a workbook saved under a .csv
+name, or decimal commas are refused with the fix.
+
 Label columns are named, or counted from the end (MULAN puts the labels last):
 ``labels=["happy", "sad"]`` or ``labels=["6"]`` for the last six columns. A MEKA
 ARFF declares its labels in the @relation (``@relation 'scene: -C 6'``: the first
@@ -32,7 +37,9 @@ NumPy only: this module imports no torch.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 import re
 import zipfile
@@ -106,10 +113,13 @@ def _to_float(values, path, column):
         )
     except ValueError:
         bad = next(v for v in values if not _is_number(v))
+        fix = ("one-hot encode categories first" if not re.fullmatch(r"[-+]?\d*,\d+", bad.strip())
+               else "a decimal comma? write numbers with a decimal point (1.5), e.g. export "
+               "the file again with '.' as the decimal separator")
         _fail(
             path,
             f"column {column!r} holds the non-numeric value {bad.strip()!r}; features and "
-            "labels must be numbers (one-hot encode categories first).",
+            f"labels must be numbers ({fix}).",
         )
 
 
@@ -123,8 +133,41 @@ def _is_number(value: str) -> bool:
     return True
 
 
+#: Byte-order marks and their encodings, longest first (UTF-32's starts like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _read_text(path) -> str:
+    """A text file's content: UTF-8, or UTF-8/16/32 with a byte-order mark (what
+    spreadsheets write as "Unicode text"); anything else is named with its fix."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    name = os.path.basename(path)
+    encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), "utf-8")
+    if encoding == "utf-8":
+        if raw.startswith(b"PK\x03\x04"):
+            _fail(path, "is a zip archive (an Excel .xlsx or .ods workbook?), not text; "
+                  "save the sheet as CSV (UTF-8).")
+        if b"\x00" in raw[:4096]:
+            _fail(path, "holds NUL bytes, so it is not a text file (or is UTF-16 without a "
+                  "byte-order mark); save it as CSV (UTF-8).")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        stem, ext = os.path.splitext(name)
+        if encoding != "utf-8":
+            _fail(path, f"starts with a {encoding.upper()} byte-order mark but line {line} is "
+                  f"not {encoding.upper()}; save it again as UTF-8.")
+        _fail(path, f"is not UTF-8 text: line {line} holds the byte 0x{raw[exc.start]:02x} (a "
+              f"Latin-1 or Windows-1252 file?); save it as UTF-8, e.g. iconv -f WINDOWS-1252 "
+              f"-t UTF-8 {name} > {stem}-utf8{ext}.")
+
+
 def _read_csv(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with io.StringIO(_read_text(path), newline="") as f:
         head = f.readline()
         delimiter = max(",;\t", key=head.count)
         f.seek(0)
@@ -201,7 +244,7 @@ _MEKA_C = re.compile(r"(?:^|[\s:'\"])-C\s+(-?\d+)")
 def _read_arff(path):
     """The attribute names, the data (dense or CSR), and MEKA's ``-C`` (or None)."""
     names, parsers, omitted, meka = [], [], [], None
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with io.StringIO(_read_text(path), newline=None) as f:  # \n, \r\n or \r
         lines = iter(f)
         for raw in lines:
             line = raw.strip()

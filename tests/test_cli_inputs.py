@@ -182,3 +182,58 @@ def test_sparse_data_for_a_model_trained_on_dense_data(data, capsys, monkeypatch
     for command in (["predict"], ["predict", "--proba"], ["report"]):
         assert outputs[(sparse_name, *command)] == outputs[("d.csv", *command)]
     assert len(outputs["d.csv", "predict"].splitlines()) == 61
+
+
+NAMES = ["température", "x", "été"]
+
+
+def encoded_csv(tmp, name, encoding, sep=",", newline="\n"):
+    rows = [sep.join(NAMES)] + [sep.join(r) for r in
+                                (("1.5", "2", "0"), ("3", "-4", "1"), ("5", "6", "0"))]
+    path = tmp / name
+    path.write_bytes((newline.join(rows) + newline).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("name, encoding, sep, newline", [
+    ("utf8.csv", "utf-8", ",", "\n"),
+    ("bom.csv", "utf-8-sig", ";", "\r\n"),  # Excel's "CSV UTF-8"
+    ("unicode.txt", "utf-16", "\t", "\r\n"),  # Excel's "Unicode text"
+    ("mac.csv", "utf-8", ",", "\r"),
+])
+def test_unicode_files_are_read(data, name, encoding, sep, newline):
+    from skimb.io import load_data
+
+    read = load_data(encoded_csv(data[0], name, encoding, sep, newline), ["été"])
+    assert read.feature_names == ["température", "x"] and read.label_names == ["été"]
+    np.testing.assert_array_equal(read.X, [[1.5, 2], [3, -4], [5, 6]])
+    assert read.Y.ravel().tolist() == [0, 1, 0]
+
+
+def test_a_file_in_another_encoding_is_named_with_the_fix(data, capsys):
+    tmp = data[0]
+    for path, line in ((encoded_csv(tmp, "latin.csv", "latin-1"), 1),
+                       (encoded_csv(tmp, "latin.arff", "latin-1"), 2)):
+        if path.suffix == ".arff":
+            path.write_bytes(b"@relation t\n@attribute 'temp\xe9rature' numeric\n"
+                             b"@attribute a {0,1}\n@data\n1,0\n2,1\n")
+        code, out, err = run(["fit", path, "--labels", "1", *FIT], capsys)
+        one_line_error(code, err, rf"{path.name}: is not UTF-8 text: line {line} holds the byte "
+                                  rf"0xe9 \(a Latin-1 or Windows-1252 file\?\); save it as "
+                                  rf"UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8 {path.name} > "
+                                  rf"latin-utf8{path.suffix}")
+        assert out == ""
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"PK\x03\x04\x14\x00\x06\x00", r"is a zip archive \(an Excel .xlsx or .ods workbook\?\), "
+                                    r"not text; save the sheet as CSV \(UTF-8\)"),
+    (b"a\x00,b\x00\n", "holds NUL bytes, so it is not a text file"),
+    (b"x;a\n1,5;0\n2,5;1\n", r"column 'x' holds the non-numeric value '1,5'; .*a decimal "
+                             r"comma\? write numbers with a decimal point \(1.5\)"),
+])
+def test_unusual_csv_content_is_named_with_the_fix(data, capsys, content, match):
+    path = data[0] / "odd.csv"
+    path.write_bytes(content)
+    code, _, err = run(["fit", path, "--labels", "1", *FIT], capsys)
+    one_line_error(code, err, "odd.csv: " + match)
