@@ -204,6 +204,9 @@ def _load_onnx(path: str) -> _Model:
 def _load_model(path: str, trust: bool = False) -> _Model:
     """An ``.onnx`` file, or a joblib pickle (only with ``trust``); never unpickles
     without it: a file that is neither is opened by onnxruntime only."""
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path}: is a folder, not a model file; give the file that "
+                             "`skimb fit --out` wrote, e.g. model.onnx.")
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file.")
     if path.lower().endswith(".onnx"):

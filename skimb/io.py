@@ -187,6 +187,17 @@ def _read_csv(path):
                 f"data row {i} has {len(row)} values but the header has {len(header)} "
                 "columns.",
             )
+    unnamed = [j for j, name in enumerate(header) if not name]
+    if unnamed:
+        # a trailing delimiter (spreadsheet exports) adds an unnamed, empty column: drop it
+        empty = [j for j in unnamed if not any(row[j].strip() for row in rows[1:])]
+        named = [j for j in unnamed if j not in empty]
+        if named:
+            _fail(path, f"column {named[0] + 1} has values but no name in the header row; "
+                  "name every column.")
+        keep = [j for j in range(len(header)) if j not in empty]
+        header = [header[j] for j in keep]
+        rows = [header] + [[row[j] for j in keep] for row in rows[1:]]
     try:
         data = np.array(rows[1:], dtype=np.float64)
     except ValueError:

@@ -237,3 +237,22 @@ def test_unusual_csv_content_is_named_with_the_fix(data, capsys, content, match)
     path.write_bytes(content)
     code, _, err = run(["fit", path, "--labels", "1", *FIT], capsys)
     one_line_error(code, err, "odd.csv: " + match)
+
+
+def test_a_trailing_delimiter_is_read_and_an_unnamed_column_refused(data, capsys):
+    from skimb.io import load_data
+
+    tmp = data[0]
+    (tmp / "trail.csv").write_text("x,y,a,\n1,2,0,\n3,4,1,\n")
+    read = load_data(tmp / "trail.csv", ["a"])
+    assert read.feature_names == ["x", "y"] and read.Y.ravel().tolist() == [0, 1]
+    (tmp / "unnamed.csv").write_text("x,,a\n1,2,0\n3,4,1\n")
+    code, _, err = run(["fit", tmp / "unnamed.csv", "--labels", "a", *FIT], capsys)
+    one_line_error(code, err, "unnamed.csv: column 2 has values but no name in the header "
+                              "row; name every column")
+
+
+def test_a_folder_as_the_model_is_named(data, capsys):
+    tmp = data[0]
+    code, _, err = run(["predict", tmp, tmp / "d.csv"], capsys)
+    one_line_error(code, err, "is a folder, not a model file")
