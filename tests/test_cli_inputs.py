@@ -256,3 +256,13 @@ def test_a_folder_as_the_model_is_named(data, capsys):
     tmp = data[0]
     code, _, err = run(["predict", tmp, tmp / "d.csv"], capsys)
     one_line_error(code, err, "is a folder, not a model file")
+
+
+def test_export_checks_the_output_folder_first(data, capsys):
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    tmp = data[0]
+    joblib.dump({"weights": 1}, tmp / "notmodel2.joblib")
+    code, _, err = run(["export", tmp / "notmodel2.joblib", tmp / "nowhere" / "m.onnx",
+                        "--trust-model"], capsys)
+    one_line_error(code, err, r"the output .*m.onnx: the folder .*nowhere does not exist")
