@@ -123,20 +123,54 @@ class _Model:
         self.onnx = onnx
 
     def predict(self, X):
-        return self.model.predict(X)
+        return self._by_blocks(self.model.predict, X)
 
     def predict_proba(self, X):
         if self.onnx and self.model.score_ != "predict_proba":
             raise ModelFileError("this model thresholds decision values, not probabilities; "
                                  "--proba has none to print.")
-        return self.model.predict_proba(X)
+        return self._by_blocks(self.model.predict_proba, X)
 
     def scores_and_thresholds(self, X):
         if self.onnx:
             return self.model.run(X)[1].astype(np.float64), self.model.thresholds_
         from .diagnostics import _scores_and_thresholds
 
-        return _scores_and_thresholds(self.model, X)
+        thresholds = []
+
+        def scores(block):
+            values, found = _scores_and_thresholds(self.model, block)
+            thresholds[:] = [found]
+            return values
+
+        values = self._by_blocks(scores, X)
+        return values, thresholds[0]
+
+    def _by_blocks(self, method, X):
+        """``method(X)``; a sparse X for a model that centres its features (a scaler
+        with ``with_mean=True``: trained on dense data) goes in dense blocks of rows.
+
+        Centring makes every value non-zero, so the dense rows are the data the
+        model was trained on; blocks bound the memory to ``BLOCK_ROWS`` rows.
+        """
+        import scipy.sparse as sp
+
+        if not (sp.issparse(X) and not self.onnx and _centres(self.model)):
+            return method(X)
+        if X.shape[0] == 0:
+            return method(X.toarray())
+        return np.concatenate([method(X[start:start + BLOCK_ROWS].toarray())
+                               for start in range(0, X.shape[0], BLOCK_ROWS)])
+
+
+#: Rows densified at a time for a model trained on dense data (see _Model._by_blocks).
+BLOCK_ROWS = 4096
+
+
+def _centres(model) -> bool:
+    """Whether a step of ``model`` centres its input (and so refuses sparse X)."""
+    steps = [step for _, step in model.steps] if hasattr(model, "steps") else [model]
+    return any(getattr(step, "with_mean", False) is True for step in steps)
 
 
 def _untrusted(path: str) -> ModelFileError:
@@ -170,6 +204,9 @@ def _load_onnx(path: str) -> _Model:
 def _load_model(path: str, trust: bool = False) -> _Model:
     """An ``.onnx`` file, or a joblib pickle (only with ``trust``); never unpickles
     without it: a file that is neither is opened by onnxruntime only."""
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path}: is a folder, not a model file; give the file that "
+                             "`skimb fit --out` wrote, e.g. model.onnx.")
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file.")
     if path.lower().endswith(".onnx"):
@@ -198,8 +235,28 @@ def _load_model(path: str, trust: bool = False) -> _Model:
             f"{path}: not a skimb model file; it holds a {type(bundle).__name__}, not the "
             "model that `skimb fit --out` writes."
         )
+    _check_bundle(path, bundle)
     return _Model(bundle[MODEL_KEY], bundle["feature_names"], bundle["label_names"],
                   onnx=False)
+
+
+def _check_bundle(path: str, bundle: dict) -> None:
+    """A joblib dict with ``MODEL_KEY`` must also hold a fitted model and the names."""
+    refit = f"Make it again with `skimb fit DATA --labels ... --out {path}`."
+    missing = [k for k in ("feature_names", "label_names") if k not in bundle]
+    if missing:
+        raise ModelFileError(f"{path}: not a complete skimb model file; it lacks {missing}. "
+                             + refit)
+    model = bundle[MODEL_KEY]
+    lacks = [m for m in ("predict", "predict_proba") if not callable(getattr(model, m, None))]
+    if lacks:
+        raise ModelFileError(f"{path}: its {MODEL_KEY!r} entry is a {type(model).__name__}, "
+                             f"not a fitted model (it has no {' or '.join(lacks)}). " + refit)
+    for key in ("feature_names", "label_names"):
+        names = bundle[key]
+        if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+            raise ModelFileError(f"{path}: its {key!r} entry is a {type(names).__name__}, "
+                                 "not a list of column names. " + refit)
 
 
 def _check_onnx_installed(what: str) -> None:
@@ -212,6 +269,21 @@ def _check_onnx_installed(what: str) -> None:
         raise ModelFileError(
             f"{what} needs {', '.join(missing)}: pip install 'skimb[onnx]'."
         )
+
+
+def _check_out_path(path: str, option: str = "--out") -> None:
+    """Fail before any work when ``path`` cannot be written: its folder is missing or
+    not writable, or the path is a folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ModelFileError(f"{option} {path}: is a folder; give a file name inside it, "
+                             f"e.g. {os.path.join(path, 'model.onnx')}.")
+    if not os.path.isdir(folder):
+        raise ModelFileError(f"{option} {path}: the folder {folder} does not exist; create it "
+                             f"first (mkdir -p {folder}) or write elsewhere.")
+    if not os.access(folder, os.W_OK):
+        raise ModelFileError(f"{option} {path}: the folder {folder} is not writable; write "
+                             "somewhere you may, or change its permissions.")
 
 
 def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
@@ -282,6 +354,8 @@ def _fit(args, out) -> None:
     from .diagnostics import label_report
 
     to_onnx = args.out is not None and args.out.lower().endswith(".onnx")
+    if args.out is not None:
+        _check_out_path(args.out)
     if to_onnx:
         _check_onnx_installed(f"--out {args.out}")
     data = load_data(args.data, args.labels)
@@ -355,6 +429,7 @@ def _fit(args, out) -> None:
 
 def _export(args, out) -> None:
     _check_onnx_installed("skimb export")
+    _check_out_path(args.out, "the output")
     from ._onnx._export import to_onnx
 
     model = _load_model(args.model, args.trust_model)
@@ -371,6 +446,8 @@ def _export(args, out) -> None:
 
 
 def _predict(args, out) -> None:
+    if args.out is not None:
+        _check_out_path(args.out)
     model = _load_model(args.model, args.trust_model)
     data = _rows(_read_for_model(model, args, labels=False), args.rows, "test", sys.stderr)
     if args.proba:
@@ -498,7 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="a CSV, ARFF (dense or sparse) or npz file")
     p.add_argument("--labels", nargs="+", metavar="COL",
                    help="label column names, or one number N for the last N columns "
-                   "(npz: optional, default all of Y)")
+                   "(npz: optional, default all of Y; MEKA ARFF: optional, default the "
+                   "labels its @relation -C N declares)")
     p.add_argument("--loss", default="bce", choices=LOSSES, metavar="LOSS",
                    help=f"the training loss (default bce): {', '.join(LOSSES)}")
     p.add_argument("--objective", default="f1", choices=OBJECTIVES,

@@ -21,15 +21,25 @@ npz (``.npz``)
     having no names, are ``x0, x1, ...`` (labels: ``labels=["N"]`` for the last
     N columns); given a model's feature names, its columns are taken by position.
 
+CSV and ARFF files are UTF-8 text; a byte-order mark selects UTF-8, UTF-16 or
+UTF-32 (spreadsheets' "CSV UTF-8" and "Unicode text"), and any line ending is
+read. Another encoding (Latin-1, Windows-1252), a workbook saved under a .csv
+name, or decimal commas are refused with the fix.
+
 Label columns are named, or counted from the end (MULAN puts the labels last):
-``labels=["happy", "sad"]`` or ``labels=["6"]`` for the last six columns.
+``labels=["happy", "sad"]`` or ``labels=["6"]`` for the last six columns. A MEKA
+ARFF declares its labels in the @relation (``@relation 'scene: -C 6'``: the first
+six attributes; ``-C -6``: the last six); that declaration is used when no labels
+are given, and a count that disagrees with it is refused. Each label is named once.
 
 NumPy only: this module imports no torch.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 import re
 import zipfile
@@ -103,10 +113,13 @@ def _to_float(values, path, column):
         )
     except ValueError:
         bad = next(v for v in values if not _is_number(v))
+        fix = ("one-hot encode categories first" if not re.fullmatch(r"[-+]?\d*,\d+", bad.strip())
+               else "a decimal comma? write numbers with a decimal point (1.5), e.g. export "
+               "the file again with '.' as the decimal separator")
         _fail(
             path,
             f"column {column!r} holds the non-numeric value {bad.strip()!r}; features and "
-            "labels must be numbers (one-hot encode categories first).",
+            f"labels must be numbers ({fix}).",
         )
 
 
@@ -120,8 +133,41 @@ def _is_number(value: str) -> bool:
     return True
 
 
+#: Byte-order marks and their encodings, longest first (UTF-32's starts like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _read_text(path) -> str:
+    """A text file's content: UTF-8, or UTF-8/16/32 with a byte-order mark (what
+    spreadsheets write as "Unicode text"); anything else is named with its fix."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    name = os.path.basename(path)
+    encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), "utf-8")
+    if encoding == "utf-8":
+        if raw.startswith(b"PK\x03\x04"):
+            _fail(path, "is a zip archive (an Excel .xlsx or .ods workbook?), not text; "
+                  "save the sheet as CSV (UTF-8).")
+        if b"\x00" in raw[:4096]:
+            _fail(path, "holds NUL bytes, so it is not a text file (or is UTF-16 without a "
+                  "byte-order mark); save it as CSV (UTF-8).")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        stem, ext = os.path.splitext(name)
+        if encoding != "utf-8":
+            _fail(path, f"starts with a {encoding.upper()} byte-order mark but line {line} is "
+                  f"not {encoding.upper()}; save it again as UTF-8.")
+        _fail(path, f"is not UTF-8 text: line {line} holds the byte 0x{raw[exc.start]:02x} (a "
+              f"Latin-1 or Windows-1252 file?); save it as UTF-8, e.g. iconv -f WINDOWS-1252 "
+              f"-t UTF-8 {name} > {stem}-utf8{ext}.")
+
+
 def _read_csv(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with io.StringIO(_read_text(path), newline="") as f:
         head = f.readline()
         delimiter = max(",;\t", key=head.count)
         f.seek(0)
@@ -141,6 +187,17 @@ def _read_csv(path):
                 f"data row {i} has {len(row)} values but the header has {len(header)} "
                 "columns.",
             )
+    unnamed = [j for j, name in enumerate(header) if not name]
+    if unnamed:
+        # a trailing delimiter (spreadsheet exports) adds an unnamed, empty column: drop it
+        empty = [j for j in unnamed if not any(row[j].strip() for row in rows[1:])]
+        named = [j for j in unnamed if j not in empty]
+        if named:
+            _fail(path, f"column {named[0] + 1} has values but no name in the header row; "
+                  "name every column.")
+        keep = [j for j in range(len(header)) if j not in empty]
+        header = [header[j] for j in keep]
+        rows = [header] + [[row[j] for j in keep] for row in rows[1:]]
     try:
         data = np.array(rows[1:], dtype=np.float64)
     except ValueError:
@@ -190,16 +247,25 @@ def _attribute_parser(path, name, kind):
     )
 
 
+#: MEKA's option in an ARFF's @relation: ``-C N``, the number of labels (N > 0: the
+#: first N attributes, N < 0: the last -N).
+_MEKA_C = re.compile(r"(?:^|[\s:'\"])-C\s+(-?\d+)")
+
+
 def _read_arff(path):
-    names, parsers, omitted = [], [], []
-    with open(path, encoding="utf-8", errors="replace") as f:
+    """The attribute names, the data (dense or CSR), and MEKA's ``-C`` (or None)."""
+    names, parsers, omitted, meka = [], [], [], None
+    with io.StringIO(_read_text(path), newline=None) as f:  # \n, \r\n or \r
         lines = iter(f)
         for raw in lines:
             line = raw.strip()
             if not line or line.startswith("%"):
                 continue
             low = line.lower()
-            if low.startswith("@attribute"):
+            if low.startswith("@relation"):
+                found = _MEKA_C.search(line)
+                meka = int(found.group(1)) if found and int(found.group(1)) else None
+            elif low.startswith("@attribute"):
                 m = _ATTRIBUTE.match(line)
                 if not m or not m.group(2):
                     _fail(path, f"cannot read the attribute line {line[:60]!r}.")
@@ -264,7 +330,7 @@ def _read_arff(path):
             shape=(len(rows), n_cols),
         )
         matrix.sum_duplicates()
-        return names, matrix
+        return names, matrix, meka
     out = np.empty((len(rows), n_cols))
     for i, row in enumerate(rows, start=1):
         tokens = _split_values(row)
@@ -278,7 +344,7 @@ def _read_arff(path):
             except ValueError:
                 pass
         out[i - 1] = [value(j, t, i) for j, t in enumerate(tokens)]
-    return names, out
+    return names, out, meka
 
 
 def _check_unique(path, names):
@@ -366,14 +432,22 @@ def _read_npz(path):
 
 
 # ----------------------------------------------------------------- selection
-def _label_positions(path, columns, labels, hint=None):
+def _label_positions(path, columns, labels, hint=None, meka=None):
     """Indices of the label columns: names, or one integer N for the last N columns.
 
     ``hint``: what to say instead of the ``--labels`` advice when labels are fixed
-    (e.g. by a model) and some are missing.
+    (e.g. by a model) and some are missing. ``meka``: the ``-C N`` of a MEKA ARFF's
+    @relation (N > 0: the first N attributes are the labels, N < 0: the last -N).
     """
+    seen = set()
+    repeated = [n for n in labels if n in seen or seen.add(n)]
+    if repeated:
+        _fail(path, f"--labels names {sorted(set(repeated))[:10]} more than once; give each "
+              "label column once.")
     if len(labels) == 1 and labels[0] not in columns and re.fullmatch(r"\d+", labels[0]):
         count = int(labels[0])
+        if meka is not None:
+            return _meka_positions(path, columns, meka, count)
         if not 1 <= count < len(columns):
             _fail(
                 path,
@@ -393,6 +467,22 @@ def _label_positions(path, columns, labels, hint=None):
         )
     index = {name: i for i, name in enumerate(columns)}
     return [index[name] for name in labels]
+
+
+def _meka_positions(path, columns, meka, count=None):
+    """The label columns a MEKA ``-C`` option declares; ``count``, from ``--labels N``,
+    must agree with it."""
+    n = abs(meka)
+    where = (f"the first {n} attributes are the labels" if meka > 0
+             else f"the last {n} attributes are the labels")
+    if not 1 <= n < len(columns):
+        _fail(path, f"its @relation declares MEKA's -C {meka} ({where}), but the file has "
+              f"{len(columns)} attributes; fix the @relation line or name the label columns.")
+    if count is not None and count != n:
+        _fail(path, f"its @relation declares MEKA's -C {meka} ({where}), but --labels {count} "
+              f"asks for {count}; give --labels {n} (MEKA's labels), or name the label "
+              "columns.")
+    return list(range(n)) if meka > 0 else list(range(len(columns) - n, len(columns)))
 
 
 def _as_labels(path, Y, names):
@@ -438,9 +528,11 @@ def load_data(
         ``.csv`` / ``.tsv`` / ``.txt``, ``.arff``, or ``.npz``.
     labels : sequence of str or None, default=None
         Label column names, or a single number ``"N"`` for the last N columns
-        (a column whose name is that number wins). For npz files, a subset of
+        (a column whose name is that number wins; in a MEKA ARFF, whose @relation
+        says ``-C N``, the count must be ``abs(N)`` and means MEKA's labels, the
+        first N columns for N > 0). For npz files, a subset of
         ``label_names`` (None: all of ``Y``). CSV and ARFF files need it when
-        ``require_labels``.
+        ``require_labels``, except a MEKA ARFF (None: the labels its ``-C`` declares).
     feature_names : sequence of str or None, default=None
         The feature columns, in order (e.g. those a model was trained on). None:
         every column that is not a label. For npz files, checked against the
@@ -460,7 +552,8 @@ def load_data(
     ------
     DataError
         A missing file, an unknown format or column, non-numeric or missing
-        feature values, label values other than 0/1 (naming the columns).
+        feature values, label values other than 0/1 (naming the columns), a label
+        named twice, a label count that disagrees with a MEKA ``-C``.
 
     Examples
     --------
@@ -482,12 +575,13 @@ def load_data(
     labels = None if labels is None else [str(n) for n in labels]
     if suffix == ".npz" and not _is_scipy_npz(path):
         return _load_npz(path, labels, feature_names, require_labels, labels_hint)
+    meka = None
     if suffix == ".npz":
         columns, data = _read_scipy_npz(path, feature_names, labels)
     elif suffix in CSV_SUFFIXES:
         columns, data = _read_csv(path)
     elif suffix == ".arff":
-        columns, data = _read_arff(path)
+        columns, data, meka = _read_arff(path)
     else:
         raise DataError(
             f"{path}: unknown format {suffix or '(no extension)'!r}; give a .csv, .arff or "
@@ -495,7 +589,9 @@ def load_data(
         )
     positions = []
     if labels is not None:
-        positions = _label_positions(path, columns, labels, labels_hint)
+        positions = _label_positions(path, columns, labels, labels_hint, meka)
+    elif require_labels and meka is not None:
+        positions = _meka_positions(path, columns, meka)
     elif require_labels:
         _fail(
             path,
@@ -524,9 +620,22 @@ def load_data(
         X, Y = data[:, features], data[:, positions] if positions else None
     names = [columns[j] for j in features]
     label_names = [columns[j] for j in positions]
+    if Y is not None:
+        try:
+            Y = _as_labels(path, Y, label_names)
+        except DataError as exc:
+            if meka is None or (labels and labels[0] in columns):
+                raise
+            side, other = ("first", "last") if meka > 0 else ("last", "first")
+            raise DataError(
+                f"{exc} These are the {side} {abs(meka)} attributes, the labels that the "
+                f"@relation's MEKA option -C {meka} declares; if the file's labels are "
+                f"elsewhere, fix -C (-C {-meka}: the {other} {abs(meka)}) or name the label "
+                "columns."
+            ) from None
     return Dataset(
         X=_as_features(path, X, names),
-        Y=None if Y is None else _as_labels(path, Y, label_names),
+        Y=Y,
         feature_names=names,
         label_names=label_names,
         is_test=None,

@@ -125,7 +125,7 @@ def test_report_prints_the_label_report(saved, capsys):
         (["predict", "{tmp}/model.joblib", "{tmp}/nofeature.csv"],
          r"lacks the feature columns \['f4'\]"),
         (["predict", "{tmp}/model.joblib", "{tmp}/data.csv", "--out", "{tmp}/no/dir/p.csv"],
-         "No such file or directory"),
+         "the folder .*no.dir does not exist; create it first"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(saved, capsys, argv, match):

@@ -8,7 +8,7 @@ from skimb import make_long_tail_multilabel
 from skimb.io import DataError, load_data, save_data
 
 DENSE_ARFF = """% A MULAN-style file: comments, quoted names, labels last
-@relation 'toy: -C 2'
+@relation 'toy: -C -2'
 
 @attribute 'feature one' numeric
 @attribute f2 REAL
