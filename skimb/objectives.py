@@ -433,6 +433,12 @@ def evaluate_thresholds(
     ndarray of shape (n_labels,)
         The objective's own values (a cost for ``"cost"``).
 
+    Raises
+    ------
+    ValueError
+        When a threshold is NaN or not a number, or the thresholds are neither
+        a scalar nor one per label.
+
     Examples
     --------
     >>> from skimb.objectives import evaluate_thresholds
@@ -445,5 +451,20 @@ def evaluate_thresholds(
     y_score = np.asarray(y_score, dtype=np.float64)
     n_labels = y_true.shape[1] if y_true.ndim == 2 else None
     obj = make_objective(objective, n_labels=n_labels, **params)
-    thresholds = np.asarray(thresholds, dtype=np.float64)
+    try:
+        thresholds = np.asarray(thresholds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"thresholds must be numbers; got {thresholds!r}.") from None
+    if thresholds.ndim > 1 or (thresholds.ndim == 1 and n_labels is not None
+                               and thresholds.shape[0] != n_labels):
+        raise ValueError(
+            f"thresholds has shape {thresholds.shape}; give a scalar or one threshold per "
+            f"label ({n_labels})."
+        )
+    nan = np.flatnonzero(np.isnan(np.atleast_1d(thresholds)))
+    if nan.size:
+        raise ValueError(
+            f"thresholds are NaN for labels {nan[:20].tolist()}; a NaN threshold never "
+            "predicts its label. Give a number (inf never predicts, -inf always does)."
+        )
     return obj(*confusion_counts(y_true, y_score >= thresholds, sample_weight))

@@ -145,3 +145,17 @@ def test_evaluate_thresholds_uses_greater_or_equal():
 def test_make_objective_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_objective(**kwargs)
+
+
+def test_evaluate_thresholds_names_nan_and_wrong_shapes():
+    from skimb.objectives import evaluate_thresholds
+
+    y = np.array([[1, 0], [0, 1], [1, 1]])
+    s = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6]])
+    with pytest.raises(ValueError, match=r"thresholds are NaN for labels \[1\]"):
+        evaluate_thresholds(y, s, [0.5, np.nan])
+    with pytest.raises(ValueError, match=r"one threshold per label \(2\)"):
+        evaluate_thresholds(y, s, [0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="thresholds must be numbers"):
+        evaluate_thresholds(y, s, ["a", "b"])
+    assert evaluate_thresholds(y, s, [np.inf, -np.inf]).tolist() == [0.0, 0.8]  # none, all
