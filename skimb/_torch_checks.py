@@ -7,6 +7,7 @@ loss, the device) and while training (a loss that is no longer finite).
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -16,6 +17,7 @@ from .exceptions import TrainingDivergedError, divergence_message
 
 __all__ = [
     "check_criterion",
+    "check_criterion_params",
     "check_device",
     "check_epoch_losses",
     "check_train_split",
@@ -109,6 +111,40 @@ def check_criterion(criterion) -> None:
             UserWarning,
             stacklevel=4,
         )
+
+
+def check_criterion_params(cls, user_params) -> None:
+    """Refuse ``criterion__*`` names the loss class does not take, before it is built.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unknown parameter and the ones the loss takes; for
+        ``weight`` on a loss without one (skimb's), it explains that an element
+        weight on top of ``pos_weight`` is double weighting.
+    """
+    try:
+        accepted = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    unknown = sorted(set(user_params) - set(accepted))
+    if not unknown:
+        return
+    name = getattr(cls, "__name__", repr(cls))
+    message = (
+        f"criterion__{unknown[0]} is not a parameter of the loss {name}, which takes "
+        f"{', '.join(sorted(accepted)) or 'no parameters'}."
+    )
+    if "weight" in unknown:
+        message += (
+            " skimb's losses weight each label's positives with pos_weight (set on the "
+            "classifier, 'auto' by default); an element weight on top of it stacks two "
+            "weightings, a classic cause of a model that predicts all zeros. Drop "
+            "criterion__weight (or pass per-row weights as fit(..., sample_weight=...))."
+        )
+    raise ValueError(message)
 
 
 # ------------------------------------------------------------------- device

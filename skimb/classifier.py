@@ -38,6 +38,7 @@ from ._sample_weight import (
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
+    check_criterion_params,
     check_device,
     check_epoch_losses,
     check_train_split,
@@ -551,36 +552,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             kwargs["class_counts"] = self.class_counts_.copy()
         if self._criterion_accepts(cls, "n_samples"):
             kwargs["n_samples"] = as_loss_n_samples(self.n_samples_seen_, self.class_counts_)
-        self._check_criterion_params(cls, user_params)
+        check_criterion_params(cls, user_params)
         kwargs.update(user_params)
         self.criterion_ = cls(**kwargs)
         return self
-
-    @staticmethod
-    def _check_criterion_params(cls, user_params) -> None:
-        """Refuse ``criterion__*`` names the loss does not take, before it is built."""
-        try:
-            accepted = inspect.signature(cls).parameters
-        except (TypeError, ValueError):
-            return
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-            return
-        unknown = sorted(set(user_params) - set(accepted))
-        if not unknown:
-            return
-        name = getattr(cls, "__name__", repr(cls))
-        message = (
-            f"criterion__{unknown[0]} is not a parameter of the loss {name}, which takes "
-            f"{', '.join(sorted(accepted)) or 'no parameters'}."
-        )
-        if "weight" in unknown:
-            message += (
-                " skimb's losses weight each label's positives with pos_weight (set on the "
-                "classifier, 'auto' by default); an element weight on top of it stacks two "
-                "weightings, a classic cause of a model that predicts all zeros. Drop "
-                "criterion__weight (or pass per-row weights as fit(..., sample_weight=...))."
-            )
-        raise ValueError(message)
 
     def _check_loss_instance(self, criterion):
         """The warnings an instance's own pos_weight and weight deserve, as for parameters."""

@@ -202,10 +202,6 @@ def _fit_fold(estimator, X, Y, train, test, method, params, keep_estimator):
     return scores, skipped, estimator if keep_estimator else None
 
 
-def ensemble_fitted(estimator) -> bool:
-    return isinstance(estimator, FoldEnsemble)
-
-
 class FoldEnsemble:
     """The mean of fitted fold models' scores (``ThresholdOptimizer(refit="ensemble")``).
 
@@ -764,7 +760,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.estimator_ = estimator
         self.classes_ = [np.array([0, 1]) for _ in range(n_labels)]
         self.default_thresholds_ = _default_thresholds(
-            estimator.estimators[0] if ensemble_fitted(estimator) else estimator, method, n_labels
+            estimator.estimators[0] if isinstance(estimator, FoldEnsemble) else estimator,
+            method, n_labels,
         )
         self._response = method
 
