@@ -194,17 +194,21 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
     rows_per_step = len(parts[0]) if batch_size == -1 else batch_size
     threads = resolve_num_threads(clf.num_threads, len(models) * rows_per_step * n_params)
 
+    epochs = []
+    for est, rows in zip(models, parts):  # each as its own fit would: "auto" from its rows
+        est.max_epochs_ = est._epochs(len(rows))
+        epochs.append(est.max_epochs_)
     bar = None
     if verbose >= 1:
         from tqdm.auto import tqdm
 
         what = f"{len(splits)} folds" + (" + refit" if refit else "")
-        bar = tqdm(total=clf.max_epochs, desc=f"{what}, stacked", unit="epoch")
+        bar = tqdm(total=max(epochs), desc=f"{what}, stacked", unit="epoch")
     try:
         with torch_threads(threads), template._seeded():
-            epochs = stack.fit(
+            histories = stack.fit(
                 optimizer, data.gather, [torch.from_numpy(r) for r in parts], generators,
-                batch_size=batch_size, max_epochs=clf.max_epochs,
+                batch_size=batch_size, max_epochs=epochs,
                 shuffle=iterator_params.get("shuffle", True),
                 on_epoch_end=None if bar is None else (lambda _: bar.update()),
             )
@@ -218,7 +222,7 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
         if bar is not None:
             bar.close()
 
-    for est, rows, history in zip(models, parts, epochs):
+    for est, rows, history in zip(models, parts, histories):
         for group in est.optimizer_.param_groups:
             for p in group["params"]:
                 if p in optimizer.state:

@@ -214,7 +214,7 @@ class StackedModels:
         generators: Sequence[torch.Generator],
         *,
         batch_size: int,
-        max_epochs: int,
+        max_epochs: int | Sequence[int],
         shuffle: bool = True,
         on_epoch_end: Callable[[int], object] | None = None,
     ) -> list[list[dict]]:
@@ -233,7 +233,10 @@ class StackedModels:
             Each model's source of its epochs' permutations.
         batch_size : int
             Rows per batch (``-1``: all of a model's rows).
-        max_epochs : int
+        max_epochs : int or sequence of int
+            Epochs of every model, or of each model (a model whose epochs are
+            done takes no further batches, draws no further permutations and
+            gets no gradient: as if it had stopped on its own).
         shuffle : bool, default=True
         on_epoch_end : callable or None
             Called with the epoch number (from 1) after each epoch.
@@ -251,17 +254,20 @@ class StackedModels:
             with the loss and the size of each of its batches.
         """
         m = len(self)
+        epochs = [max_epochs] * m if isinstance(max_epochs, int) else list(max_epochs)
         sizes = [len(r) for r in rows]
-        steps = [1 if batch_size == -1 else -(-n // batch_size) for n in sizes]
+        per_epoch = [1 if batch_size == -1 else -(-n // batch_size) for n in sizes]
         history: list[list[dict]] = [[] for _ in range(m)]
         self.train(True)
-        for epoch in range(max_epochs):
+        for epoch in range(max(epochs, default=0)):
             start = time.perf_counter()
-            orders = []
-            for r, g in zip(rows, generators):
-                perm = draw_permutation(shuffle, len(r), generator=g)
-                orders.append(r if perm is None else r[perm])
-            recorded = [([], []) for _ in range(m)]
+            active = [i for i in range(m) if epoch < epochs[i]]
+            steps = [per_epoch[i] if epoch < epochs[i] else 0 for i in range(m)]
+            orders = {}
+            for i in active:
+                perm = draw_permutation(shuffle, sizes[i], generator=generators[i])
+                orders[i] = rows[i] if perm is None else rows[i][perm]
+            recorded = {i: ([], []) for i in active}
             for step in range(max(steps, default=0)):
                 groups = defaultdict(list)
                 for i in range(m):
@@ -284,7 +290,7 @@ class StackedModels:
                 total.backward()
                 optimizer.step()
             dur = time.perf_counter() - start
-            for i, (losses, batch_sizes) in enumerate(recorded):
+            for i, (losses, batch_sizes) in recorded.items():
                 values = torch.stack(losses).tolist() if losses else []  # one sync per epoch
                 history[i].append({"losses": values, "sizes": batch_sizes, "dur": dur})
                 bad = [b for b, v in enumerate(values) if not math.isfinite(v)]

@@ -166,7 +166,8 @@ class EpochProgressBar(Callback):
             return
         from tqdm.auto import tqdm
 
-        self.bar_ = tqdm(total=net.max_epochs, desc=type(net).__name__, unit="epoch")
+        total = getattr(net, "max_epochs_", net.max_epochs)  # "auto" resolved by fit
+        self.bar_ = tqdm(total=total, desc=type(net).__name__, unit="epoch")
 
     def on_epoch_end(self, net, **kwargs):
         if self.bar_ is None:

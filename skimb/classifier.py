@@ -27,6 +27,7 @@ from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
+from ._budget import auto_epochs
 from ._sample_weight import (
     as_loss_n_samples,
     check_sample_weight,
@@ -102,7 +103,14 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         :mod:`skimb.losses`) receive them computed from the full training labels.
     optimizer : torch optimizer class, default=torch.optim.AdamW
     lr : float, default=1e-3
-    max_epochs : int, default=20
+    max_epochs : int or "auto", default="auto"
+        Epochs of each ``fit`` (and of each ``partial_fit`` call). ``"auto"``:
+        20 epochs, or more where 20 epochs make fewer than 300 optimizer steps
+        (small data): ``min(300, max(20, ceil(300 / batches_per_epoch)))`` with
+        ``batches_per_epoch = ceil(n_rows / batch_size)``, e.g. 75 epochs for
+        391 rows and 20 from 4,736 rows at the default batch size. The
+        resolved number is ``max_epochs_``. Chosen by measurement on real
+        data sets (benchmarks/README.md, "Quality").
     batch_size : int, default=128
     pos_weight : {"auto", "sqrt"}, array-like of shape (n_labels,) or None, default="auto"
         Weight of each label's positive term. ``"auto"``: ``n_neg / n_pos`` clipped
@@ -219,7 +227,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         criterion="bce",
         optimizer=torch.optim.AdamW,
         lr: float = 1e-3,
-        max_epochs: int = 20,
+        max_epochs: int | str = "auto",
         batch_size: int = 128,
         *,
         pos_weight="auto",
@@ -263,7 +271,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "max_pos_weight": [Interval(Real, 0, None, closed="neither"), None],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
         "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
@@ -893,11 +901,25 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
+            self.max_epochs_ = self._epochs(X.shape[0])
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, _routing_method="fit", **fit_params)
                 if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
                     self._check_collapse(X, y, thresholds)
         return self
+
+    def _epochs(self, n_rows: int) -> int:
+        """``max_epochs`` resolved for a fit on ``n_rows`` rows (``"auto"``: the budget rule)."""
+        if self.max_epochs == "auto":
+            batch_size = self.get_params_for("iterator_train").get("batch_size", self.batch_size)
+            return auto_epochs(n_rows, batch_size)
+        return self.max_epochs
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch's loop reads ``self.max_epochs``; fit and partial_fit resolve it first
+        if epochs is None:
+            epochs = getattr(self, "max_epochs_", None) or self._epochs(_num_samples(X))
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _threads(self, n_rows: int):
         """The ``num_threads`` scope for work on batches of up to ``n_rows`` rows."""
@@ -1036,6 +1058,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
+            self.max_epochs_ = self._epochs(X.shape[0])
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, **fit_params)
         return self

@@ -322,7 +322,7 @@ def _read_for_model(model: _Model, args, *, labels: bool) -> Dataset:
 
 # -------------------------------------------------------------------- commands
 def build_model(loss: str = "bce", objective: str = "f1", cv: int | float = 5, *,
-                epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
+                epochs: int | str = "auto", batch_size: int = 128, lr: float = 1e-3,
                 sparse: bool = False, seed: int = 0, verbose: int = 0,
                 threads: int | str = "auto"):
     """The pipeline ``skimb fit`` trains: a scaler, then a ThresholdOptimizer around
@@ -520,6 +520,20 @@ def _check_folds(folds: int) -> int:
     return folds
 
 
+def _epochs_arg(text: str):
+    """An argparse type: ``auto`` or a whole number of epochs (0 or more)."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give 'auto' or a whole number of epochs (0 or more, e.g. 20)")
+    return value
+
+
 def _threads(text: str):
     """An argparse type: ``auto`` or a number of torch threads above 0."""
     if text == "auto":
@@ -584,7 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv", type=_cv, default=5,
                    help="folds for the thresholds (default 5), or a share such as 0.3 for "
                    "one validation split")
-    p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    p.add_argument("--epochs", type=_epochs_arg, default="auto",
+                   help="training epochs, or 'auto' (default): 20, more on small data")
     p.add_argument("--batch-size", type=_positive(int, "a whole number of rows above 0"),
                    default=128,
                    help="rows per training batch (default 128)")
