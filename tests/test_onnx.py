@@ -256,7 +256,7 @@ def test_onnx_model_input_errors(data, tmp_path):
         OnnxModel(plain)
 
 
-def test_frames_are_matched_by_column_name_and_ensembles_are_refused(tmp_path):
+def test_frames_are_matched_by_column_name(tmp_path):
     pd = pytest.importorskip("pandas")
     from skimb import ThresholdOptimizer, load_onnx, make_long_tail_multilabel, to_onnx
 
@@ -271,7 +271,30 @@ def test_frames_are_matched_by_column_name_and_ensembles_are_refused(tmp_path):
     np.testing.assert_array_equal(onnx_model.predict(reversed_columns), model.predict(frame))
     with pytest.raises(ValueError, match=r"X lacks the model's feature columns \['f4'\]"):
         onnx_model.predict(frame.drop(columns="f4").assign(other=0.0))
-    ensemble = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
-                                  refit="ensemble", random_state=0).fit(X, Y)
-    with pytest.raises(ValueError, match=r"refit='ensemble'.*fit with refit=True to export"):
-        to_onnx(ensemble, X, path=str(tmp_path / "e.onnx"))
+
+
+@pytest.mark.parametrize("torch_model", [False, True])
+def test_fold_ensembles_export_as_the_mean_of_their_fold_models(tmp_path, torch_model):
+    from skimb import (
+        MultiLabelImbalancedClassifier,
+        ThresholdOptimizer,
+        load_onnx,
+        make_long_tail_multilabel,
+        to_onnx,
+    )
+
+    X, Y = make_long_tail_multilabel(300, 5, 3, min_prevalence=0.1, random_state=0)
+    X = X.astype(np.float32)
+    inner = (MultiLabelImbalancedClassifier(max_epochs=3, random_state=0) if torch_model
+             else OneVsRestClassifier(LogisticRegression()))
+    model = ThresholdOptimizer(inner, cv=3, refit="ensemble", random_state=0).fit(X, Y)
+    path = tmp_path / "e.onnx"
+    to_onnx(model, X, path=str(path))
+    exported = load_onnx(str(path))
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(exported.predict_proba(X), proba, atol=1e-5)
+    near = np.abs(proba - model.thresholds_) < 1e-5  # float32 rounding at the cut
+    np.testing.assert_array_equal(exported.predict(X)[~near], model.predict(X)[~near])
+    # one fold model alone scores differently: the graph holds all three
+    single = model.estimators_[0].predict_proba(X)
+    assert np.abs(single - proba).max() > 1e-3

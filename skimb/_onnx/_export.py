@@ -203,9 +203,9 @@ def _inner_alias(estimator) -> str:
     return alias
 
 
-def _convert_optimizer(scope, operator, container) -> None:
-    opt = operator.raw_operator
-    inner = opt.estimator_
+def _inner_scores(scope, container, inner, response, inputs) -> str:
+    """Declare ``inner`` (a fitted estimator or Pipeline) on ``inputs``; return the name of
+    its float scores of kind ``response``."""
     final = inner[-1] if isinstance(inner, Pipeline) else inner
     if (isinstance(final, MultiOutputClassifier) or getattr(final, "n_outputs_", 1) > 1
             or getattr(final, "outputs_2d_", False)):
@@ -219,7 +219,7 @@ def _convert_optimizer(scope, operator, container) -> None:
     # decision values: converters output them in place of probabilities when the
     # estimator has no predict_proba (e.g. LinearSVC), else with raw_scores=True;
     # to_onnx checks the exported scores against the model's either way
-    raw = opt._response == "decision_function" and hasattr(final, "predict_proba")
+    raw = response == "decision_function" and hasattr(final, "predict_proba")
     if raw and "raw_scores" not in allowed:
         raise ValueError(
             f"ThresholdOptimizer thresholds the decision_function of {type(final).__name__}, "
@@ -231,11 +231,24 @@ def _convert_optimizer(scope, operator, container) -> None:
     scope.add_options(id(final), options)
     container.add_options(id(final), options)
     inner_operator = scope.declare_local_operator(_inner_alias(inner), inner)
-    inner_operator.inputs = operator.inputs
+    inner_operator.inputs = inputs
     label = scope.declare_local_variable("inner_label", Int64TensorType())
     scores = scope.declare_local_variable("inner_scores", FloatTensorType())
     inner_operator.outputs.extend([label, scores])
-    score_name = _as_float(scope, container, scores.onnx_name, scores.type)
+    return _as_float(scope, container, scores.onnx_name, scores.type)
+
+
+def _convert_optimizer(scope, operator, container) -> None:
+    opt = operator.raw_operator
+    inner = opt.estimator_
+    if isinstance(inner, FoldEnsemble):  # refit="ensemble": the mean of the fold models
+        names = [_inner_scores(scope, container, est, opt._response, operator.inputs)
+                 for est in inner.estimators]
+        score_name = scope.get_unique_variable_name("fold_mean")
+        container.add_node("Mean", names, [score_name],
+                           name=scope.get_unique_operator_name("Mean"))
+    else:
+        score_name = _inner_scores(scope, container, inner, opt._response, operator.inputs)
     _add_thresholds(scope, container, score_name, opt.thresholds_, operator.outputs[0].full_name)
     container.add_node("Identity", [score_name], [operator.outputs[1].full_name],
                        name=scope.get_unique_operator_name("Identity"))
@@ -277,6 +290,9 @@ def _parts(model, path="model"):
             yield from _parts(transformer, f"{path}[{name!r}]")
     elif isinstance(model, ThresholdOptimizer):
         yield from _parts(model.estimator_, f"{path}.estimator_")
+    elif isinstance(model, FoldEnsemble):
+        for i, est in enumerate(model.estimators):
+            yield from _parts(est, f"{path}.estimators[{i}]")
 
 
 def _check_parts(model) -> None:
@@ -285,11 +301,7 @@ def _check_parts(model) -> None:
             register_converters(type(part))
             continue
         if isinstance(part, FoldEnsemble):
-            raise ValueError(
-                f"{where} is the fold ensemble of ThresholdOptimizer(refit='ensemble'), which "
-                "skimb does not export to ONNX yet (the graph would need every fold model); "
-                "fit with refit=True to export the model, or keep this one as a pickle."
-            )
+            continue  # exported as the mean of its fold models (checked one by one)
         if isinstance(part, str) or type(part) in sklearn_operator_name_map:
             pass
         else:
