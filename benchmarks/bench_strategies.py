@@ -25,7 +25,8 @@ after ``StandardScaler``, ``MaxAbsScaler`` for sparse data, as in
 on the same scaled features (probabilities); ``linearsvc`` is
 ``OneVsRestClassifier(LinearSVC(random_state=seed))`` (decision values, as LibMultiLabel
 thresholds them). Standard MULAN split; test macro-F1, micro-F1 and their mean,
-averaged over the seeds; the deltas are paired (same seed) against ``per_label``.
+averaged over the seeds; the deltas are paired (same seed) against ``per_label``,
+with the standard error of their mean over the seeds.
 
 BLAS runs on one thread (``_common.py``) and torch too. Run from the repository root::
 
@@ -37,6 +38,7 @@ BLAS runs on one thread (``_common.py``) and torch too. Run from the repository 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import warnings
 from contextlib import contextmanager
@@ -119,12 +121,19 @@ def run(X, Y, X_test, Y_test, model_name, seed):
     return out, seconds
 
 
+def paired(d):
+    """Mean of paired differences +- its standard error."""
+    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
+    return f"{d.mean():+.4f} +- {se:.4f}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=DATASETS)
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=["mlp", "logreg", "linearsvc"])
+    parser.add_argument("--json", type=Path, help="also write the per-seed scores there")
     args = parser.parse_args()
     if "mlp" in args.models:
         import torch
@@ -133,7 +142,7 @@ def main():
     warnings.filterwarnings("ignore")  # convergence and single-class-fold warnings
     print(f"seeds {args.seeds}; test macro-F1, micro-F1, mean = (macro + micro) / 2, "
           "averaged over seeds; deltas paired against per_label")
-    summary = []
+    summary, results = [], []
     for name in args.data:
         X, Y, X_test, Y_test = scaled(name, args.data_dir)
         for model_name in args.models:
@@ -144,24 +153,30 @@ def main():
                 fit_s.append(seconds)
             print(f"\n## {name}, {model_name} ({X.shape[0]} train / {X_test.shape[0]} test "
                   f"rows, {Y.shape[1]} labels; fold fits + refit {np.mean(fit_s):.1f} s per seed)")
-            print(f"| {'strategy':26} | macro-F1 | micro-F1 |  mean  | d macro | d mean |")
-            print(f"|{'-' * 28}|---------:|---------:|-------:|--------:|-------:|")
+            print(f"| {'strategy':26} | macro-F1 | micro-F1 |  mean  | d macro +- se     "
+                  "| d mean +- se      |")
+            print(f"|{'-' * 28}|---------:|---------:|-------:|------------------:"
+                  "|------------------:|")
             base = np.array([r["per_label (default)"] for r in runs])  # (seeds, 2)
             best = ("per_label (default)", 0.0)
             for label in STRATEGIES:
                 v = np.array([r[label] for r in runs])
-                mean = v.mean(axis=1)
-                d_macro = (v[:, 0] - base[:, 0]).mean()
-                d_mean = (mean - base.mean(axis=1)).mean()
+                d_macro = v[:, 0] - base[:, 0]
+                d_mean = v.mean(axis=1) - base.mean(axis=1)
                 print(f"| {label:26} | {v[:, 0].mean():8.4f} | {v[:, 1].mean():8.4f} | "
-                      f"{mean.mean():.4f} | {d_macro:+7.4f} | {d_mean:+.4f} |")
-                if d_macro >= 0 and d_mean > best[1]:
-                    best = (label, d_mean)
+                      f"{v.mean():.4f} | {paired(d_macro)} | {paired(d_mean)} |")
+                if d_macro.mean() >= 0 and d_mean.mean() > best[1]:
+                    best = (label, d_mean.mean())
+                results.append({"data": name, "model": model_name, "strategy": label,
+                                "seeds": args.seeds, "macro": v[:, 0].tolist(),
+                                "micro": v[:, 1].tolist()})
             summary.append((name, model_name, *best))
     print("\nBest (macro + micro) / 2 without a lower mean macro-F1 than per_label:")
     print("| data | model | strategy | d mean |\n|---|---|---|---:|")
     for name, model_name, label, d_mean in summary:
         print(f"| {name} | {model_name} | {label} | {d_mean:+.4f} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
