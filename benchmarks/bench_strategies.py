@@ -33,6 +33,9 @@ BLAS runs on one thread (``_common.py``) and torch too. Run from the repository 
     OMP_NUM_THREADS=1 python benchmarks/bench_strategies.py
     OMP_NUM_THREADS=1 python benchmarks/bench_strategies.py --models linearsvc --seeds 0
     python benchmarks/bench_strategies.py --data-dir /path/to/npz/folder --data name
+    python benchmarks/bench_strategies.py --models mlp --json mlp.json  # in parallel
+    python benchmarks/bench_strategies.py --models logreg linearsvc --json linear.json
+    python benchmarks/bench_strategies.py --report mlp.json linear.json
 """
 
 from __future__ import annotations
@@ -127,6 +130,29 @@ def paired(d):
     return f"{d.mean():+.4f} +- {se:.4f}"
 
 
+def report(results):
+    """One line per data set and model: the micromacro variants against per_label."""
+    runs = {}
+    for r in results:
+        runs.setdefault((r["data"], r["model"]), {})[r["strategy"]] = np.array(
+            [r["macro"], r["micro"]]
+        )
+    variants = ["micromacro", "micromacro mean"]
+    print("\nPaired differences against per_label (mean +- standard error over the seeds); "
+          "macro / micro of per_label for reference:")
+    print("| data | model | per_label macro / micro | "
+          + " | ".join(f"{v}: d macro | d micro | d mean" for v in variants) + " |")
+    print("|---|---|---|" + "---:|---:|---:|" * len(variants))
+    for (name, model_name), v in runs.items():
+        base = v["per_label (default)"]
+        cells = []
+        for label in variants:
+            d = v[label] - base
+            cells += [paired(d[0]), paired(d[1]), paired(d.mean(axis=0))]
+        print(f"| {name} | {model_name} | {base[0].mean():.4f} / {base[1].mean():.4f} | "
+              + " | ".join(cells) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=DATASETS)
@@ -134,7 +160,12 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=["mlp", "logreg", "linearsvc"])
     parser.add_argument("--json", type=Path, help="also write the per-seed scores there")
+    parser.add_argument("--report", nargs="+", type=Path, metavar="JSON",
+                        help="only print the summary of files written by --json")
     args = parser.parse_args()
+    if args.report:
+        report([r for path in args.report for r in json.loads(path.read_text())])
+        return
     if "mlp" in args.models:
         import torch
 
@@ -175,6 +206,7 @@ def main():
     print("| data | model | strategy | d mean |\n|---|---|---|---:|")
     for name, model_name, label, d_mean in summary:
         print(f"| {name} | {model_name} | {label} | {d_mean:+.4f} |")
+    report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
