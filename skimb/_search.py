@@ -32,6 +32,7 @@ from .objectives import Objective, confusion_counts, make_objective
 __all__ = [
     "find_fold_mean_thresholds",
     "find_micro_thresholds",
+    "find_micromacro_thresholds",
     "find_shared_threshold",
     "find_thresholds",
 ]
@@ -630,3 +631,7 @@ def find_fold_mean_thresholds(
     if was_1d:
         return float(thresholds[0]), float(values[0])
     return thresholds, values
+
+
+# The micro-macro search has its own module, which uses the helpers above.
+from ._search_micromacro import find_micromacro_thresholds  # noqa: E402

@@ -31,6 +31,7 @@ from ._search import (
     find_shared_threshold,
     find_thresholds,
 )
+from ._search_micromacro import find_micromacro_thresholds
 from ._validation import check_finite_scores
 from .diagnostics import _names
 from .model_selection import (
@@ -349,13 +350,16 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Precision floor in (0, 1] of ``"recall_at_precision"``.
     fp_cost, fn_cost : float or array-like of shape (n_labels,), default=1.0
         Costs of a false positive and a false negative for ``"cost"``.
-    strategy : {"per_label", "shared", "micro"}, default="per_label"
+    strategy : {"per_label", "shared", "micro", "micromacro"}, default="per_label"
         ``"per_label"``: one threshold per label, each maximising that label's
         objective (so the macro average). ``"shared"``: one threshold for all
         labels, maximising the objective of the pooled counts. ``"micro"``: one
         threshold per label maximising the objective of the pooled counts
-        (micro-F1 for ``"f1"``) by exact coordinate ascent. The last two need
-        scalar objective parameters.
+        (micro-F1 for ``"f1"``) by exact coordinate ascent. ``"micromacro"``:
+        Lin & Lin's (2023) rule for macro + micro, labels tuned in decreasing
+        frequency (:func:`skimb._search.find_micromacro_thresholds`); its micro
+        term replaces the ``min_score`` guard. The last three need scalar
+        objective parameters.
     cv_aggregate : {"pooled", "mean"}, default="pooled"
         How the validation folds are combined to score a candidate threshold.
         ``"pooled"``: the objective of the counts of all out-of-fold rows
@@ -364,7 +368,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         rows (the aggregation of scikit-learn's ``TunedThresholdClassifierCV``,
         without its grid; see :func:`skimb._search.find_fold_mean_thresholds`).
         With a single validation split (float ``cv``, ``"prefit"``) both are
-        the same. ``"mean"`` needs ``strategy="per_label"`` or ``"shared"``.
+        the same. ``"mean"`` needs ``strategy="per_label"``, ``"shared"`` or
+        ``"micromacro"``; for the last it is LibMultiLabel's rule instead:
+        each fold's own cut, the fold thresholds averaged.
         On yeast, enron and bibtex the two chose nearly the same thresholds and
         the test F1 differed by less than the fold-to-fold noise
         (``docs/thresholds.md``), hence the simpler default.
@@ -442,7 +448,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The quantity the strategy maximises, at ``thresholds_`` on the
         out-of-fold scores: mean of ``best_scores_`` for ``"per_label"``, the
         objective of the counts pooled over labels for ``"shared"`` and
-        ``"micro"`` (for ``cv_aggregate="mean"``, its mean over folds).
+        ``"micro"`` (for ``cv_aggregate="mean"``, its mean over folds), the mean
+        of both for ``"micromacro"``.
     default_thresholds_ : ndarray of shape (n_labels,)
         The estimator's own decision rule as ``score >= default_thresholds_``
         (what ``fallback="default"`` uses): the next float above 0.5 (or 0 for
@@ -540,7 +547,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "min_precision": [Interval(Real, 0, 1, closed="right"), "array-like", None],
         "fp_cost": [Interval(Real, 0, None, closed="left"), "array-like"],
         "fn_cost": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "strategy": [StrOptions({"per_label", "shared", "micro"})],
+        "strategy": [StrOptions({"per_label", "shared", "micro", "micromacro"})],
         "cv_aggregate": [StrOptions({"pooled", "mean"})],
         "cv": [
             "cv_object",
@@ -706,7 +713,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.strategy == "micro" and self.cv_aggregate == "mean":
             raise ValueError(
                 "strategy='micro' searches the counts pooled over folds and labels; "
-                "cv_aggregate='mean' needs strategy='per_label' or 'shared'."
+                "cv_aggregate='mean' needs strategy='per_label' or 'shared' (or "
+                "'micromacro', which averages the folds' thresholds)."
             )
         method = _response_method(self.estimator, self.response_method)
         self.min_score_ = self.min_score
@@ -791,6 +799,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     pool_labels=True,
                 )
             )
+            if self.strategy == "micromacro":  # (macro + micro) / 2
+                self.best_score_ = (self.best_score_ + float(np.nanmean(self.best_scores_))) / 2
         self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
         return self
 
@@ -868,6 +878,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 tuned, _ = find_micro_thresholds(
                     truth, scores, objective=objective, init=tuned, sample_weight=weight
                 )
+            elif self.strategy == "micromacro":
+                tuned, _ = find_micromacro_thresholds(
+                    truth, scores, folds=folds, objective=objective, sample_weight=weight
+                )
             return tuned, {}
         w = np.ones_like(scores) if weight is None else weight
         positives = (truth * w).sum(axis=0)
@@ -883,7 +897,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             "max_score": np.where(np.isfinite(high), np.nextafter(high, np.inf), np.inf),
             "never": np.full(n_labels, np.inf),
         }[self.fallback]
-        if self.min_score_ is not None:
+        if self.min_score_ is not None and self.strategy != "micromacro":  # its micro term
             low = (reasons == "") & ~(values >= self.min_score_)
             if low.any() and not objective.per_label:
                 current = np.where(reasons == "", tuned, fallback)
@@ -906,6 +920,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             thresholds, _ = find_micro_thresholds(
                 truth, scores, objective=objective, init=thresholds, frozen=guarded,
                 sample_weight=weight,
+            )
+        elif self.strategy == "micromacro":
+            thresholds, _ = find_micromacro_thresholds(
+                truth, scores, folds=folds, objective=objective, init=thresholds,
+                frozen=guarded, sample_weight=weight,
             )
         return thresholds, {int(i): str(reasons[i]) for i in np.flatnonzero(guarded)}
 
