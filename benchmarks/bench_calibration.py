@@ -5,7 +5,8 @@ random_state=s), random_state=s, calibration="sigmoid"))`` is fitted once per da
 seed (``StandardScaler`` for dense X, ``MaxAbsScaler`` for sparse X, as in
 ``bench_main_job.py``: centring would densify it). On the test rows:
 
-* ``raw``: the classifier's own ``predict_proba`` (with ``pos_weight="auto"``, the default);
+* ``raw``: the final model's own ``predict_proba`` (with ``pos_weight="auto"``, the default;
+  with ``--refit ensemble`` the mean of the fold models' probabilities);
 * ``sigmoid``: the pipeline's ``predict_proba`` (Platt scaling per label, fitted on the
   out-of-fold scores ``oof_scores_``);
 * ``isotonic``: the isotonic maps ``calibration="isotonic"`` fits, computed here from the same
@@ -28,6 +29,7 @@ Run from the repository root, one thread::
     OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py
     OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py --data-dir /path/to/npz \\
         --data emotions yeast scene enron bibtex --seeds 0 1 2
+    OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py --seeds 0 1 2 --refit ensemble
 """
 
 from __future__ import annotations
@@ -68,12 +70,12 @@ def scores(Y, P):
     return brier, loss
 
 
-def run(name, seed, data_dir):
+def run(name, seed, data_dir, refit):
     X, Y, X_test, Y_test, kwargs = load(name, data_dir)
     scaler = MaxAbsScaler() if sp.issparse(X) else StandardScaler()
     model = make_pipeline(scaler, ThresholdOptimizer(
         MultiLabelImbalancedClassifier(random_state=seed, **kwargs), random_state=seed,
-        calibration="sigmoid"))
+        refit=refit, calibration="sigmoid"))
     start = time.perf_counter()
     model.fit(X, Y)
     seconds = time.perf_counter() - start
@@ -109,9 +111,13 @@ def main():
     parser.add_argument("--data", nargs="+", default=["generated", *REAL])
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--refit", choices=["true", "ensemble"], default="true",
+                        help="ThresholdOptimizer's refit: True (default) or 'ensemble'")
     args = parser.parse_args()
+    refit = True if args.refit == "true" else "ensemble"
     torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, 1 thread, seeds {args.seeds}; mean over labels; "
+    print(f"torch {torch.__version__}, 1 thread, refit={refit!r}, seeds {args.seeds}; "
+          "mean over labels; "
           "log-loss of plain isotonic (iso 0-1) for comparison")
     header = (f"{'data':10}{'seed':>5} | {'Brier raw':>10}{'sigmoid':>9}{'isotonic':>9} | "
               f"{'logloss raw':>12}{'sigmoid':>9}{'isotonic':>9}{'iso 0-1':>9} | {'fit s':>6}")
@@ -120,7 +126,7 @@ def main():
     for name in args.data:
         rows = []
         for seed in args.seeds:
-            r = run(name, seed, args.data_dir)
+            r = run(name, seed, args.data_dir, refit)
             rows.append(r)
             print(f"{name:10}{seed:>5} | {r['raw'][0]:10.4f}{r['sigmoid'][0]:9.4f}"
                   f"{r['isotonic'][0]:9.4f} | {r['raw'][1]:12.4f}{r['sigmoid'][1]:9.4f}"

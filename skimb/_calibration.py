@@ -29,7 +29,6 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 __all__ = [
-    "CALIBRATIONS",
     "ConstantCalibration",
     "SigmoidCalibration",
     "calibrated_proba",

@@ -432,13 +432,16 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``2`` and more also print joblib's messages (at joblib's verbosity
         ``verbose - 1``).
     calibration : {"sigmoid", "isotonic"} or None, default=None
-        Fit one non-decreasing calibration map per label on ``oof_scores_``
-        (Platt's sigmoid, or isotonic regression; see ``docs/thresholds.md``):
+        Fit one non-decreasing map per label from scores to probabilities on
+        ``oof_scores_`` (weighted by ``sample_weight``): ``"sigmoid"``, Platt
+        scaling as ``CalibratedClassifierCV(method="sigmoid")`` fits it;
+        ``"isotonic"``, isotonic regression bounded by Platt's smoothed
+        targets (:func:`~skimb._calibration.fit_calibrators`).
         :meth:`predict_proba` then returns calibrated probabilities of the
         final model's scores (also for an estimator with ``decision_function``
-        only), consistent with :meth:`predict` through
-        ``calibrated_thresholds_``. :meth:`predict` and
-        :meth:`decision_function` are unchanged.
+        only), and ``predict_proba(X) >= calibrated_thresholds_`` equals
+        :meth:`predict` exactly. :meth:`predict` and :meth:`decision_function`
+        are unchanged.
 
     Attributes
     ----------
