@@ -1,5 +1,7 @@
 """ThresholdOptimizer(calibration=...): calibrated probabilities consistent with predict."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pytest
@@ -329,3 +331,28 @@ def test_bad_calibration_is_refused_and_none_leaves_predict_proba_alone(data):
                                   model.estimator_.predict_proba(X_test))
     with pytest.raises(ValueError, match="calibration='platt'"):
         fit_calibrators("platt", Y, np.zeros(Y.shape))
+
+
+@pytest.mark.parametrize("check", [
+    "check_estimators_pickle", "check_fit_idempotent", "check_methods_subset_invariance",
+    "check_methods_sample_order_invariance", "check_n_features_in_after_fitting",
+    "check_readonly_memmap_input", "check_estimators_overwrite_params",
+])
+def test_sklearn_checks_of_the_calibrated_predict_proba(check):
+    """scikit-learn's checks that call predict_proba, on a calibrated optimizer of an estimator
+    that has no predict_proba of its own. (Run in full, the calibrated optimizer fails the same
+    checks as the plain one, listed in test_thresholds.py, and the two sparse-container checks,
+    which want a ``(n, 2)`` predict_proba for a one-column y: it is ``(n, n_labels)`` here.)"""
+    from sklearn.utils import estimator_checks
+
+    estimator = ThresholdOptimizer(OneVsRestClassifier(LinearSVC()), cv=2, random_state=0,
+                                   calibration="sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # single-class folds on tiny data
+        getattr(estimator_checks, check)("ThresholdOptimizer", estimator)
+
+
+def test_one_label_gives_one_column_of_probabilities(data):
+    X, Y, X_test, _ = data
+    model = optimizer("sigmoid").fit(X, Y[:, :1])
+    assert model.predict_proba(X_test).shape == (len(X_test), 1)
