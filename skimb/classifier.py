@@ -1078,6 +1078,15 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     def predict_proba(self, X):
         """Probability of each label, ``sigmoid(logit)``.
 
+        With ``pos_weight`` (``"auto"``, the default) these are scores, not
+        probabilities: the loss counts each positive ``pos_weight`` times, so
+        the odds of a label come out multiplied by roughly its ``pos_weight``
+        (``n_neg / n_pos``) and a rare label's values sit far above its
+        frequency. That suits thresholds learned on them; for probabilities,
+        wrap the classifier in ``ThresholdOptimizer(calibration="sigmoid")``
+        (per-label calibration on out-of-fold scores), or train with
+        ``pos_weight=None``.
+
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features), or torch Dataset

@@ -24,6 +24,7 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._calibration import CALIBRATIONS, calibrated_proba, calibrated_thresholds, fit_calibrators
 from ._routing import metadata_router, route_fit, row_weights
 from ._search import (
     find_fold_mean_thresholds,
@@ -436,6 +437,17 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         estimator's own over the epochs when it fits all folds in one pass;
         ``2`` and more also print joblib's messages (at joblib's verbosity
         ``verbose - 1``).
+    calibration : {"sigmoid", "isotonic"} or None, default=None
+        Fit one non-decreasing map per label from scores to probabilities on
+        ``oof_scores_`` (weighted by ``sample_weight``): ``"sigmoid"``, Platt
+        scaling as ``CalibratedClassifierCV(method="sigmoid")`` fits it;
+        ``"isotonic"``, isotonic regression bounded by Platt's smoothed
+        targets (:func:`~skimb._calibration.fit_calibrators`).
+        :meth:`predict_proba` then returns calibrated probabilities of the
+        final model's scores (also for an estimator with ``decision_function``
+        only), and ``predict_proba(X) >= calibrated_thresholds_`` equals
+        :meth:`predict` exactly. :meth:`predict` and :meth:`decision_function`
+        are unchanged.
 
     Attributes
     ----------
@@ -483,6 +495,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check tests the fixed threshold the optimizer replaces.
     classes_ : list of ndarray
         ``[array([0, 1])] * n_labels``.
+    calibrators_ : list of fitted calibrators
+        One map per label (``calibration`` set only), ``predict(scores) -> proba``.
+    calibrated_thresholds_ : ndarray of shape (n_labels,)
+        ``thresholds_`` on the calibrated scale (``calibration`` set only):
+        ``predict_proba(X) >= calibrated_thresholds_`` equals ``predict(X)``.
     n_features_in_ : int
         Number of features seen during fit (when ``X`` has a shape).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -562,6 +579,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "calibration": [StrOptions(set(CALIBRATIONS)), None],
     }
 
     def __init__(
@@ -585,6 +603,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n_jobs=None,
         random_state=None,
         verbose=0,
+        calibration=None,
     ):
         self.estimator = estimator
         self.objective = objective
@@ -604,6 +623,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.calibration = calibration
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -802,6 +822,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if self.strategy == "micromacro":  # (macro + micro) / 2
                 self.best_score_ = (self.best_score_ + float(np.nanmean(self.best_scores_))) / 2
         self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
+        for name in ("calibrators_", "calibrated_thresholds_"):  # from an earlier fit
+            self.__dict__.pop(name, None)
+        if self.calibration is not None:
+            self.calibrators_ = fit_calibrators(self.calibration, Y, self.oof_scores_, row_weight)
+            self.calibrated_thresholds_ = calibrated_thresholds(self.calibrators_, self.thresholds_)
         return self
 
     def _fit_folds(self, X, Y, y_named, splits, method, fit_params, keep, refit):
@@ -995,9 +1020,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         return (self._scores(X) >= self.thresholds_).astype(np.int64)
 
-    @available_if(_estimator_has("predict_proba"))
+    @available_if(lambda self: self.calibration is not None or hasattr(self, "calibrators_")
+                  or _estimator_has("predict_proba")(self))
     def predict_proba(self, X):
-        """The estimator's ``predict_proba``, unchanged.
+        """The estimator's ``predict_proba``, unchanged, or calibrated (``calibration``).
 
         Parameters
         ----------
@@ -1007,8 +1033,14 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray or list of ndarray
-            Whatever the wrapped estimator returns.
+            Whatever the wrapped estimator returns; when fitted with
+            ``calibration``, the ``(n_samples, n_labels)`` float64 calibrated
+            probabilities of the scores :meth:`predict` thresholds (see
+            :func:`skimb._calibration.calibrated_proba`).
         """
+        if hasattr(self, "calibrators_"):
+            return calibrated_proba(self.calibrators_, self._scores(X), self.thresholds_,
+                                    self.calibrated_thresholds_)
         self._check_X(X)
         return self.estimator_.predict_proba(X)
 

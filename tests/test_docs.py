@@ -6,6 +6,7 @@ small generated data, so this stays a few seconds.
 """
 
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -29,12 +30,19 @@ def test_the_user_guide_has_python_blocks():
 def test_python_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{page[:-3]}"}
-    for i, block in enumerate(python_blocks(page)):
-        code = compile(block, f"{page} python block {i + 1}", "exec")
-        with warnings.catch_warnings():
-            # the pages show warnings on purpose (a collapse, double weighting)
-            warnings.simplefilter("ignore")
-            exec(code, namespace)
+    try:
+        for i, block in enumerate(python_blocks(page)):
+            code = compile(block, f"{page} python block {i + 1}", "exec")
+            with warnings.catch_warnings():
+                # the pages show warnings on purpose (a collapse, double weighting)
+                warnings.simplefilter("ignore")
+                exec(code, namespace)
+    finally:
+        # accelerate keeps one process-wide state: a page's Accelerator(mixed_precision="bf16")
+        # would otherwise make every later Accelerator() in this process bf16
+        state = sys.modules.get("accelerate.state")
+        if state is not None:
+            state.AcceleratorState._reset_state(True)
 
 
 def test_api_reference_lists_every_public_name():
@@ -49,7 +57,8 @@ def test_api_reference_lists_every_public_name():
             listed.add(f"{module}.{line.strip()}")
     for name in ("skimb", "skimb.callbacks", "skimb.datasets", "skimb.diagnostics",
                  "skimb.display", "skimb.io", "skimb.losses", "skimb.model_selection",
-                 "skimb.modules", "skimb.objectives", "skimb._search"):
+                 "skimb.modules", "skimb.objectives", "skimb._search",
+                 "skimb._calibration"):
         public = importlib.import_module(name).__all__
         home = "skimb" if name == "skimb.datasets" else name
         missing = [n for n in public if n != "__version__" and f"{home}.{n}" not in listed
