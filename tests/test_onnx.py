@@ -298,3 +298,15 @@ def test_fold_ensembles_export_as_the_mean_of_their_fold_models(tmp_path, torch_
     # one fold model alone scores differently: the graph holds all three
     single = model.estimators_[0].predict_proba(X)
     assert np.abs(single - proba).max() > 1e-3
+
+
+def test_calibrated_optimizers_are_refused_by_name(tmp_path):
+    from skimb import ThresholdOptimizer, make_long_tail_multilabel, to_onnx
+
+    X, Y = make_long_tail_multilabel(300, 5, 3, min_prevalence=0.1, random_state=0)
+    model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+                               calibration="sigmoid", random_state=0).fit(X, Y)
+    path = tmp_path / "c.onnx"
+    with pytest.raises(ValueError, match=r"calibration='sigmoid'.*fit with calibration=None"):
+        to_onnx(model, X, path=str(path))
+    assert not path.exists()
