@@ -34,6 +34,7 @@ from ._search import (
 from ._validation import check_finite_scores
 from .diagnostics import _names
 from .model_selection import (
+    MultilabelStratifiedGroupKFold,
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
     check_multilabel_y,
@@ -370,7 +371,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (``docs/thresholds.md``), hence the simpler default.
     cv : int, float, cross-validation splitter, iterable or "prefit", default=5
         An int is the number of folds of :class:`~skimb.model_selection.MultilabelStratifiedKFold`
-        (shuffled with ``random_state``); a float in (0, 1) is the validation
+        (shuffled with ``random_state``; with ``groups`` passed to :meth:`fit`,
+        of :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`); a
+        float in (0, 1) is the validation
         share of one :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
         a splitter or an iterable of (train, test) gives the splits;
         ``"prefit"`` takes ``estimator`` as already fitted and uses the data
@@ -626,8 +629,16 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"cv={cv} asks for {cv} folds but y has n_samples={n_samples} rows; use "
                     f"cv <= {n_samples}, or a float such as cv=0.3 for one hold-out split."
                 )
-            splitter = MultilabelStratifiedKFold(cv, shuffle=True, random_state=self.random_state)
+            kfold = (MultilabelStratifiedKFold if split_params.get("groups") is None
+                     else MultilabelStratifiedGroupKFold)
+            splitter = kfold(cv, shuffle=True, random_state=self.random_state)
         elif isinstance(cv, Real):
+            if split_params.get("groups") is not None:
+                raise ValueError(
+                    f"groups were given, but cv={cv} asks for one stratified hold-out split, "
+                    "which does not keep groups whole. Use an int cv (grouped stratified "
+                    "folds) or a group splitter such as GroupShuffleSplit as cv."
+                )
             splitter = MultilabelStratifiedShuffleSplit(
                 n_splits=1, test_size=cv, random_state=self.random_state
             )
@@ -665,7 +676,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         **fit_params : dict
             Passed to the estimator's ``fit`` (with routing: as requested by
             the estimator and the splitter); values with one entry per row are
-            indexed for each fold.
+            indexed for each fold. ``groups`` (one group id per row) goes to
+            the splitter: with an int ``cv`` the folds are
+            :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`, so
+            no group is in two folds.
 
         Returns
         -------
