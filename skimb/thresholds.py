@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
@@ -828,8 +829,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 return fitted
         bar = _progress(len(splits) + refit, self.verbose)
         results = []
+        # results one by one for the progress bar, where the backend can (ray's cannot)
+        lazy = bar is not None and get_active_backend()[0].supports_return_generator
         for result in Parallel(
-            n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
+            n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0),
+            return_as="generator" if lazy else "list",
         )(
             delayed(_fit_fold)(
                 _clone_unchecked(self.estimator), X, Y, train, test, method, fit_params, keep
