@@ -54,3 +54,25 @@ def test_fold_fits_and_search_on_ray_equal_the_sequential_run(data):
         ray.shutdown()
     np.testing.assert_array_equal(par, seq)
     np.testing.assert_array_equal(par_scores, seq_scores)
+
+
+def test_accelerate_mixin_inside_the_threshold_optimizer(data):
+    pytest.importorskip("accelerate")
+    from accelerate import Accelerator
+    from skorch.callbacks import Callback
+    from skorch.hf import AccelerateMixin
+
+    from skimb import MultiLabelImbalancedClassifier
+
+    class AcceleratedClassifier(AccelerateMixin, MultiLabelImbalancedClassifier):
+        """skimb's classifier on Hugging Face accelerate."""
+
+    X, Y = data
+    X = X.astype(np.float32)
+    clf = AcceleratedClassifier(accelerator=Accelerator(cpu=True), max_epochs=2, random_state=0)
+    accelerated = ThresholdOptimizer(clf, cv=3, random_state=0).fit(X, Y)
+    # the folds train one by one under accelerate; a callback does the same without it
+    plain = MultiLabelImbalancedClassifier(max_epochs=2, random_state=0, callbacks=[Callback()])
+    reference = ThresholdOptimizer(plain, cv=3, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(accelerated.thresholds_, reference.thresholds_)
+    assert isinstance(accelerated.estimator_, AcceleratedClassifier)
