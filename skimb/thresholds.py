@@ -781,7 +781,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._response = method
 
         scores = np.concatenate([s for s, _, _ in folds])
-        truth = np.concatenate([Y[test] for _, test, _ in folds])
+        truth = np.concatenate([Y[test] == 1 for _, test, _ in folds])  # bool: 1/8 the memory
+        ends = np.cumsum([len(test) for _, test, _ in folds])  # folds' scores: views of scores
+        folds = [(scores[end - len(t):end], t, k) for (_, t, k), end in zip(folds, ends)]
+        results = None  # the fold fits' own score arrays can go: the views replace them
         fold_of_row = None
         if self.cv_aggregate == "mean" and len(folds) > 1:
             fold_of_row = np.concatenate(
@@ -806,7 +809,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     pool_labels=True,
                 )
             )
-        self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
+        self.cv_results_ = self._cv_results(folds, Y == 1, objective, row_weight)
         return self
 
     def _fit_folds(self, X, Y, y_named, splits, method, fit_params, keep, refit):
@@ -887,11 +890,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     truth, scores, objective=objective, init=tuned, sample_weight=weight
                 )
             return tuned, {}
-        w = np.ones_like(scores) if weight is None else weight
-        positives = (truth * w).sum(axis=0)
-        present = w > 0
-        high = np.where(present, scores, -np.inf).max(axis=0)
-        low = np.where(present, scores, np.inf).min(axis=0)
+        if weight is None:  # no (rows, labels) temporaries: see benchmarks/bench_search.py
+            positives, high, low = truth.sum(axis=0), scores.max(axis=0), scores.min(axis=0)
+        else:
+            positives = (truth * weight).sum(axis=0)
+            high = np.where(weight > 0, scores, -np.inf).max(axis=0)
+            low = np.where(weight > 0, scores, np.inf).min(axis=0)
         reasons = np.full(n_labels, "", dtype=object)
         reasons[positives < self.min_positives] = "few_positives"
         reasons[(reasons == "") & ~(high > low)] = "constant_scores"
