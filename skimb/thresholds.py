@@ -781,10 +781,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._response = method
 
         scores = np.concatenate([s for s, _, _ in folds])
-        truth = np.concatenate([Y[test] == 1 for _, test, _ in folds])  # bool: 1/8 the memory
-        ends = np.cumsum([len(test) for _, test, _ in folds])  # folds' scores: views of scores
+        # the search needs bool labels and views of scores: int64 labels and the fold
+        # fits' own score arrays can go (memory: benchmarks/bench_search.py --large)
+        Y, y_named, results = Y == 1, None, None
+        truth = np.concatenate([Y[test] for _, test, _ in folds])
+        ends = np.cumsum([len(test) for _, test, _ in folds])
         folds = [(scores[end - len(t):end], t, k) for (_, t, k), end in zip(folds, ends)]
-        results = None  # the fold fits' own score arrays can go: the views replace them
         fold_of_row = None
         if self.cv_aggregate == "mean" and len(folds) > 1:
             fold_of_row = np.concatenate(
@@ -792,7 +794,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
         for fold_scores, test, skipped in folds:
-            self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
+            self.oof_scores_[test] = fold_scores
+            self.oof_scores_[np.ix_(test, skipped)] = np.nan
         weight = row_weights(row_weight, folds, n_labels)
         self.thresholds_, self.fallback_labels_ = self._find(
             truth, scores, weight, objective, guard=True, folds=fold_of_row
@@ -809,7 +812,7 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     pool_labels=True,
                 )
             )
-        self.cv_results_ = self._cv_results(folds, Y == 1, objective, row_weight)
+        self.cv_results_ = self._cv_results(folds, Y, objective, row_weight)
         return self
 
     def _fit_folds(self, X, Y, y_named, splits, method, fit_params, keep, refit):
