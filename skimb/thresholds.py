@@ -374,8 +374,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         An int is the number of folds of :class:`~skimb.model_selection.MultilabelStratifiedKFold`
         (shuffled with ``random_state``; with ``groups`` passed to :meth:`fit`,
         of :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`); a
-        float in (0, 1) is the validation
-        share of one :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
+        float in (0, 1) is the validation share of one
+        :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
         a splitter or an iterable of (train, test) gives the splits;
         ``"prefit"`` takes ``estimator`` as already fitted and uses the data
         passed to :meth:`fit` as validation data.
