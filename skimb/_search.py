@@ -495,18 +495,20 @@ def find_micro_thresholds(
     totals = counts.sum(axis=1)
     current = obj.gain(*totals)
     labels = np.flatnonzero(update)
-    # every moving label's sorted scores, sorted a block of labels at a time
+    # per moving label, sorted a block of labels at a time: its labels (and weights)
+    # in score order and where the cuts between distinct scores are; the scores
+    # themselves are not kept (bool arrays: 1/4 of the scores' memory)
     n = y.shape[0]
-    s_sorted = np.empty((labels.size, n))
     y_sorted = np.empty((labels.size, n), dtype=bool)
+    cuts = np.empty((labels.size, n + 1), dtype=bool)
     w_sorted = None if w is None else np.empty((labels.size, n))
     step = _labels_per_block(n)
     for start in range(0, labels.size, step):
         rows = slice(start, start + step)
-        for out, block in zip((s_sorted, y_sorted, w_sorted),
-                              _sort_block(*_label_rows(labels[rows], y, s, w))):
-            if out is not None:
-                out[rows] = block
+        s_block, y_sorted[rows], w_block = _sort_block(*_label_rows(labels[rows], y, s, w))
+        cuts[rows] = _valid_cuts(s_block)
+        if w is not None:
+            w_sorted[rows] = w_block
     for _ in range(max_iter):
         moved = False
         for k, label in enumerate(labels):
@@ -515,11 +517,14 @@ def find_micro_thresholds(
             tp, fp = fn[-1] - fn, tn[-1] - tn
             others = totals - counts[:, label]
             gain = obj.gain(others[0] + tp, others[1] + fp, others[2] + fn, others[3] + tn)
-            gain[~_valid_cuts(s_sorted[k : k + 1])[0]] = -np.inf
+            gain[~cuts[k]] = -np.inf
             j = _best_cut(gain[None, :])
             if gain[j[0]] > current:
                 current = gain[j[0]]
-                t[label] = _cut_thresholds(s_sorted[k : k + 1], j)[0]
+                # the scores on both sides of cut j: order statistics of the label's scores
+                sides = np.clip([j[0] - 1, j[0]], 0, n - 1)
+                lo, hi = np.partition(s[:, label], np.unique(sides))[sides]
+                t[label] = _thresholds_between(lo, hi, j[0], n)
                 counts[:, label] = (tp[j[0]], fp[j[0]], fn[j[0]], tn[j[0]])
                 totals = others + counts[:, label]
                 moved = True
