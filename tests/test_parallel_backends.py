@@ -74,5 +74,8 @@ def test_accelerate_mixin_inside_the_threshold_optimizer(data):
     # the folds train one by one under accelerate; a callback does the same without it
     plain = MultiLabelImbalancedClassifier(max_epochs=2, random_state=0, callbacks=[Callback()])
     reference = ThresholdOptimizer(plain, cv=3, random_state=0).fit(X, Y)
-    np.testing.assert_array_equal(accelerated.thresholds_, reference.thresholds_)
+    # equal in a fresh process; after other tests' global torch/accelerate state, to
+    # rounding (seen: 4e-5)
+    np.testing.assert_allclose(accelerated.oof_scores_, reference.oof_scores_, atol=1e-3)
+    np.testing.assert_allclose(accelerated.thresholds_, reference.thresholds_, atol=1e-3)
     assert isinstance(accelerated.estimator_, AcceleratedClassifier)
