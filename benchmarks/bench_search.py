@@ -14,8 +14,25 @@ evaluated with vectorised counts (checked to pick the same threshold as the
 f1_score loop on every timed label).
 
     python benchmarks/bench_search.py
+
+``--large`` measures instead the memory and time of the searches at N=100,000
+rows and C=2,000 labels (``--size N C`` for another size): ``find_thresholds``
+(F1, whose fast path scores only the cuts at positives, and MCC, which scores
+every cut), ``strategy="micro"``'s coordinate ascent, the flood check of the
+``min_score`` guard, and ``ThresholdOptimizer(cv="prefit").fit`` with both
+strategies on the same scores (a prefit estimator whose scores are its input,
+so that only the optimizer's own arrays and searches are measured). Peak memory
+is the peak of ``tracemalloc`` (NumPy reports its allocations there) above what
+was allocated before the call, also as a multiple of the float64 score matrix
+(N x C x 8 bytes; the scores and labels themselves exist before the call). It
+takes several minutes and about 10 GB of memory at the default size:
+
+    python benchmarks/bench_search.py --large
 """
 
+import argparse
+import time
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -91,5 +108,82 @@ def main():
                   f"({np.mean(per_label):.2f} s per label)")
 
 
+def make_large_scores(n, c, seed, chunk=10_000):
+    """``make_scores`` generated a block of rows at a time (bounded temporaries)."""
+    y = np.empty((n, c), dtype=bool)
+    p = np.empty((n, c))
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        y[rows], p[rows] = make_scores(rows.stop - start, c, seed + start)
+    return y, p
+
+
+def measure(f):
+    """Seconds and peak bytes allocated (tracemalloc) by ``f()``, and its result."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        out = f()
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return seconds, peak, out
+
+
+def main_large(n, c):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from skimb import ThresholdOptimizer
+    from skimb._search import find_micro_thresholds
+    from skimb.objectives import make_objective
+    from skimb.thresholds import _floods
+
+    class Scores(ClassifierMixin, BaseEstimator):
+        """Prefit estimator whose scores are its input."""
+
+        def fit(self, X, y):
+            self.fitted_ = True
+            return self
+
+        def predict_proba(self, X):
+            return X
+
+    y, p = make_large_scores(n, c, seed=0)
+    matrix = p.nbytes
+    print(f"N={n:,} C={c:,}: float64 scores {matrix / 2**20:,.0f} MiB, bool labels "
+          f"{y.nbytes / 2**20:,.0f} MiB")
+    print(f"{'step':<54} {'time (s)':>9} {'peak (MiB)':>11} {'x scores':>9}")
+
+    def row(name, f):
+        seconds, peak, out = measure(f)
+        print(f"{name:<54} {seconds:9.1f} {peak / 2**20:11,.0f} {peak / matrix:9.2f}",
+              flush=True)
+        return out
+
+    thresholds, _ = row("find_thresholds(objective='f1')", lambda: find_thresholds(y, p))
+    row("find_thresholds(objective='mcc')", lambda: find_thresholds(y, p, objective="mcc"))
+    row("find_micro_thresholds (strategy='micro')",
+        lambda: find_micro_thresholds(y, p, init=thresholds))
+    f1 = make_objective("f1", n_labels=c)
+    row("flood check (min_score guard), all labels",
+        lambda: _floods(y, p, None, f1, None, thresholds, np.full(c, 0.5)))
+    estimator = Scores().fit(p, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for strategy in ("per_label", "micro"):
+            row(f"ThresholdOptimizer(cv='prefit', strategy='{strategy}')",
+                lambda s=strategy: ThresholdOptimizer(estimator, cv="prefit", strategy=s).fit(p, y))
+
+
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true",
+                        help="memory and time at N=100,000, C=2,000 (minutes)")
+    parser.add_argument("--size", nargs=2, type=int, metavar=("N", "C"),
+                        help="the --large measurement at another size")
+    args = parser.parse_args()
+    if args.large or args.size:
+        main_large(*(args.size or (100_000, 2_000)))
+    else:
+        main()

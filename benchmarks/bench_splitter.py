@@ -9,15 +9,28 @@ labels with at least 5 positives; a second case does the same at 2,000 rows x 40
 labels (rarest label: 5 positives). The repair pass that guarantees coverage when
 the greedy pass alone misses a fold is exercised in tests/test_model_selection.py.
 
+A second table compares skimb's MultilabelStratifiedGroupKFold with
+scikit-learn's GroupKFold and with the ungrouped MultilabelStratifiedKFold on
+rows that come in groups: a generated long-tail set (20,000 x 60, groups of 1 to
+19 rows of similar feature values, so a group's rows share labels) and bibtex
+(7,395 x 159) with synthetic groups made the same way from its features. Gaps are
+relative, |fold count - total / 5| / (total / 5), over labels with at least 5
+positives; "leaked groups" counts groups with rows in two folds, "empty" the
+(label, fold) pairs without a positive among labels carried by at least 5 groups.
+
     python benchmarks/bench_splitter.py
+    python benchmarks/bench_splitter.py --groups-only
 """
 
+import sys
+
 import numpy as np
-from _common import Timer
+from _common import Timer, load
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold as IterstratKFold
+from sklearn.model_selection import GroupKFold
 
 from skimb import make_long_tail_multilabel
-from skimb.model_selection import MultilabelStratifiedKFold
+from skimb.model_selection import MultilabelStratifiedGroupKFold, MultilabelStratifiedKFold
 
 
 def measure(splitter, X, Y, k, runs):
@@ -56,5 +69,61 @@ def main():
                   f"{empty:>20}")
 
 
+def similar_groups(X, seed):
+    """Groups of 1 to 19 consecutive rows along a random direction of the features."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(X @ rng.normal(size=X.shape[1]))
+    n = X.shape[0]
+    sizes = rng.integers(1, 20, n)
+    group_of_sorted = np.repeat(np.arange(n), sizes)[:n]
+    groups = np.empty(n, dtype=np.int64)
+    groups[order] = group_of_sorted
+    return groups
+
+
+def measure_groups(splitter, X, Y, groups, k):
+    with Timer() as t:
+        splits = list(splitter.split(X, Y, groups))
+    counts = np.array([Y[test].sum(axis=0) for _, test in splits])
+    total = Y.sum(axis=0)
+    rated = total >= k
+    gap = (np.abs(counts - total / k) / (total / k))[:, rated]
+    carriers = np.array([np.unique(groups[Y[:, c] > 0]).size for c in range(Y.shape[1])])
+    empty = int((counts[:, carriers >= k] == 0).sum())
+    fold_of_row = np.empty(len(Y), dtype=np.int64)
+    for f, (_, test) in enumerate(splits):
+        fold_of_row[test] = f
+    leaked = sum(np.unique(fold_of_row[groups == g]).size > 1 for g in np.unique(groups))
+    sizes = [len(test) for _, test in splits]
+    return t.seconds, gap.max(), gap.mean(), empty, leaked, min(sizes), max(sizes)
+
+
+def main_groups():
+    k = 5
+    X, Y = make_long_tail_multilabel(20_000, 10, 60, min_prevalence=0.001,
+                                     max_prevalence=0.3, random_state=0)
+    Xb, Yb, _ = load("bibtex")
+    cases = [("generated 20,000 x 60", X, Y), ("bibtex 7,395 x 159", Xb, Yb)]
+    print(f"{'data':>22} {'splitter':<36} {'groups':>7} {'time (s)':>9} {'max gap':>8} "
+          f"{'mean gap':>9} {'empty':>6} {'leaked groups':>14} {'fold rows':>12}")
+    for name, X, Y in cases:
+        dense = X.toarray() if hasattr(X, "toarray") else X
+        groups = similar_groups(np.asarray(dense, dtype=np.float64), seed=0)
+        for label, splitter in (
+            ("skimb MultilabelStratifiedGroupKFold",
+             MultilabelStratifiedGroupKFold(k, shuffle=True, random_state=0)),
+            ("sklearn GroupKFold", GroupKFold(k)),
+            ("skimb MultilabelStratifiedKFold",
+             MultilabelStratifiedKFold(k, shuffle=True, random_state=0)),
+        ):
+            seconds, gap_max, gap_mean, empty, leaked, small, large = measure_groups(
+                splitter, X, Y, groups, k)
+            print(f"{name:>22} {label:<36.36} {np.unique(groups).size:>7} {seconds:9.2f} "
+                  f"{gap_max:8.3f} {gap_mean:9.3f} {empty:>6} {leaked:>14} "
+                  f"{small:>5}-{large:<6}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--groups-only" not in sys.argv:
+        main()
+    main_groups()

@@ -4,8 +4,12 @@ With ``sklearn.set_config(enable_metadata_routing=True)``, parameters go where
 the consumers requested them (``set_fit_request``, ``set_split_request``):
 the wrapped estimator's ``fit``, the splitter's ``split``, and the optimizer's
 own threshold search (``ThresholdOptimizer().set_fit_request(sample_weight=True)``
-lets an outer ``GridSearchCV`` pass it). Without routing (scikit-learn's
-default), every fit parameter goes to the estimator's ``fit``, and
+lets an outer ``GridSearchCV`` pass it). With an int or float ``cv`` the
+splitter is skimb's own, which requests ``groups`` (as scikit-learn's group
+splitters do): given ``groups``, the folds keep every group whole
+(:class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`). Without
+routing (scikit-learn's default), ``groups`` goes to the splitter, as in
+``GridSearchCV``, every other fit parameter to the estimator's ``fit``, and
 ``sample_weight`` goes to it too when its ``fit`` takes one; the search always
 uses ``sample_weight``.
 """
@@ -28,8 +32,13 @@ __all__ = ["metadata_router", "route_fit", "row_weights"]
 
 def _splitter(opt):
     cv = 5 if opt.cv is None else opt.cv
-    if cv == "prefit" or isinstance(cv, (int, float, np.integer, np.floating)):
-        return None  # skimb's own stratified splitters, which take no metadata
+    if cv == "prefit":
+        return None
+    if isinstance(cv, (int, float, np.integer, np.floating)):
+        from .model_selection import MultilabelStratifiedGroupKFold
+
+        # skimb's own stratified splitters: grouped when groups are given
+        return MultilabelStratifiedGroupKFold()
     return check_cv(cv)
 
 
@@ -58,9 +67,10 @@ def route_fit(opt, X, sample_weight, fit_params) -> tuple[dict, dict, np.ndarray
         split = routed.splitter.split if "splitter" in routed else {}
         return dict(routed.estimator.fit), dict(split), weights
     params = dict(fit_params)
+    split = {"groups": params.pop("groups")} if "groups" in params else {}
     if sample_weight is not None and has_fit_parameter(opt.estimator, "sample_weight"):
         params["sample_weight"] = sample_weight
-    return params, {}, weights
+    return params, split, weights
 
 
 def row_weights(weights, folds, n_labels) -> np.ndarray | None:

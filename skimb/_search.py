@@ -93,6 +93,16 @@ def _check_search_input(y_true, y_score, sample_weight):
     return y, s, w, was_1d
 
 
+def _labels_per_block(n):
+    """Labels per block of the searches: about ``_BLOCK_ELEMENTS`` scores."""
+    return max(1, _BLOCK_ELEMENTS // (n + 1))
+
+
+def _label_rows(labels, *arrays):
+    """Columns ``labels`` of ``(n, L)`` arrays as contiguous ``(labels, n)`` copies."""
+    return tuple(None if a is None else np.ascontiguousarray(a[:, labels].T) for a in arrays)
+
+
 def _sort_block(y, s, w):
     """Sort each row of a ``(labels, samples)`` block by score, ascending.
 
@@ -168,20 +178,16 @@ def _best_cut(gain):
 def _search(y, s, w, objective: Objective):
     """Per-label exact search on validated ``(n, L)`` arrays; returns thresholds, values."""
     n, n_labels = y.shape
-    # Work label by label along contiguous rows: one transpose up front.
-    y, s = np.ascontiguousarray(y.T), np.ascontiguousarray(s.T)
-    w = None if w is None else np.ascontiguousarray(w.T)
     thresholds = np.empty(n_labels)
     values = np.empty(n_labels)
     fast = w is None and objective.monotone and s.min() >= 0
     block = _search_positive_cuts if fast else _search_all_cuts
-    step = max(1, _BLOCK_ELEMENTS // (n + 1))
+    step = _labels_per_block(n)
     for start in range(0, n_labels, step):
         labels = slice(start, min(start + step, n_labels))
+        # each block of labels along contiguous rows: memory of a block, not of all labels
         thresholds[labels], values[labels] = block(
-            y[labels],
-            s[labels],
-            None if w is None else w[labels],
+            *_label_rows(labels, y, s, w),
             objective.select(labels) if objective.per_label else objective,
         )
     values[np.isneginf(values)] = np.nan  # no cut meets the floor
@@ -490,12 +496,20 @@ def find_micro_thresholds(
     totals = counts.sum(axis=1)
     current = obj.gain(*totals)
     labels = np.flatnonzero(update)
-    if labels.size:
-        s_sorted, y_sorted, w_sorted = _sort_block(
-            np.ascontiguousarray(y[:, labels].T),
-            np.ascontiguousarray(s[:, labels].T),
-            None if w is None else np.ascontiguousarray(w[:, labels].T),
-        )
+    # per moving label, sorted a block of labels at a time: its labels (and weights)
+    # in score order and where the cuts between distinct scores are; the scores
+    # themselves are not kept (bool arrays: 1/4 of the scores' memory)
+    n = y.shape[0]
+    y_sorted = np.empty((labels.size, n), dtype=bool)
+    cuts = np.empty((labels.size, n + 1), dtype=bool)
+    w_sorted = None if w is None else np.empty((labels.size, n))
+    step = _labels_per_block(n)
+    for start in range(0, labels.size, step):
+        rows = slice(start, start + step)
+        s_block, y_sorted[rows], w_block = _sort_block(*_label_rows(labels[rows], y, s, w))
+        cuts[rows] = _valid_cuts(s_block)
+        if w is not None:
+            w_sorted[rows] = w_block
     for _ in range(max_iter):
         moved = False
         for k, label in enumerate(labels):
@@ -504,11 +518,14 @@ def find_micro_thresholds(
             tp, fp = fn[-1] - fn, tn[-1] - tn
             others = totals - counts[:, label]
             gain = obj.gain(others[0] + tp, others[1] + fp, others[2] + fn, others[3] + tn)
-            gain[~_valid_cuts(s_sorted[k : k + 1])[0]] = -np.inf
+            gain[~cuts[k]] = -np.inf
             j = _best_cut(gain[None, :])
             if gain[j[0]] > current:
                 current = gain[j[0]]
-                t[label] = _cut_thresholds(s_sorted[k : k + 1], j)[0]
+                # the scores on both sides of cut j: order statistics of the label's scores
+                sides = np.clip([j[0] - 1, j[0]], 0, n - 1)
+                lo, hi = np.partition(s[:, label], np.unique(sides))[sides]
+                t[label] = _thresholds_between(lo, hi, j[0], n)
                 counts[:, label] = (tp[j[0]], fp[j[0]], fn[j[0]], tn[j[0]])
                 totals = others + counts[:, label]
                 moved = True
@@ -590,8 +607,6 @@ def find_fold_mean_thresholds(
         if isinstance(objective, Objective)
         else make_objective(objective, n_labels=n_labels, **params)
     )
-    y, s = np.ascontiguousarray(y.T), np.ascontiguousarray(s.T)
-    w = np.ones_like(s) if w is None else np.ascontiguousarray(w.T)
     thresholds = np.empty(n_labels)
     values = np.empty(n_labels)
     n_folds = int(fold_ids.max()) + 1
@@ -599,10 +614,13 @@ def find_fold_mean_thresholds(
     for start in range(0, n_labels, step):
         labels = slice(start, min(start + step, n_labels))
         block_obj = obj.select(labels) if obj.per_label else obj
-        order = np.argsort(s[labels], axis=1, kind="stable")
-        s_sorted = np.take_along_axis(s[labels], order, axis=1)
-        y_sorted = np.take_along_axis(y[labels], order, axis=1)
-        w_sorted = np.take_along_axis(w[labels], order, axis=1)
+        y_block, s_block, w_block = _label_rows(labels, y, s, w)
+        if w_block is None:
+            w_block = np.ones_like(s_block)
+        order = np.argsort(s_block, axis=1, kind="stable")
+        s_sorted = np.take_along_axis(s_block, order, axis=1)
+        y_sorted = np.take_along_axis(y_block, order, axis=1)
+        w_sorted = np.take_along_axis(w_block, order, axis=1)
         f_sorted = fold_ids[order]
         c = s_sorted.shape[0]
         total = np.zeros((c, n + 1))

@@ -22,8 +22,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.model_selection._split import (
     BaseShuffleSplit,
+    GroupsConsumerMixin,
     _BaseKFold,
     _validate_shuffle_split,
 )
@@ -31,6 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
 __all__ = [
+    "MultilabelStratifiedGroupKFold",
     "MultilabelStratifiedKFold",
     "MultilabelStratifiedShuffleSplit",
     "check_multilabel_y",
@@ -158,18 +161,33 @@ def _iterative_stratification(Y, sizes, rng, part_has_positives):
     return result
 
 
-def _repair_coverage(Y, part, targets, rng):
+def _repair_coverage(Y, part, targets, rng, unit_sizes=None):
     """Move positives so that every label with enough of them is in every target part.
 
-    A positive row is moved out of a part that has at least two positives of
-    that label, choosing a row whose other labels also keep a positive there;
-    a row is moved back the other way when one can be moved without losing a
-    label, so the part sizes do not change.
+    ``Y`` holds one row per unit that moves as a whole: a row (bool), or a
+    group of rows (its positives per label, int) with ``unit_sizes`` rows. A
+    unit carrying the label is moved out of a part that keeps a positive of
+    it, choosing one (the smallest, then the one with fewest labels) whose
+    other labels also keep a positive there; a unit of about the same size is
+    moved back the other way when one can be moved without losing a label and
+    the part sizes get closer that way. A label counts as "enough" when as
+    many units as there are target parts carry it.
+
+    Returns the labels that stay uncovered (they are also named in a warning).
     """
     n_parts = targets.size
     target_parts = np.flatnonzero(targets)
+    sizes = np.ones(Y.shape[0], dtype=np.int64) if unit_sizes is None else unit_sizes
+    has = Y > 0
     counts = np.stack([Y[part == p].sum(axis=0) for p in range(n_parts)], axis=1)
-    need = Y.sum(axis=0) >= target_parts.size
+    need = has.sum(axis=0) >= target_parts.size
+
+    def harmless(units, p):
+        """Units of part ``p`` that leave every needed label of ``p`` covered."""
+        fragile = need & targets[p] & (counts[:, p] > 0)
+        lost = has[units] & (counts[:, p] - Y[units] <= 0) & fragile
+        return units[~lost.any(axis=1)]
+
     missing = []
     for label, p in zip(*np.nonzero((counts[:, target_parts] == 0) & need[:, None])):
         to = target_parts[p]
@@ -179,21 +197,23 @@ def _repair_coverage(Y, part, targets, rng):
         for src in np.argsort(-counts[label], kind="stable"):
             if counts[label, src] < 2:
                 break
-            fragile = need & (counts[:, src] < 2) & targets[src]
-            rows = np.flatnonzero((part == src) & Y[:, label])
-            rows = rows[~(Y[rows] & fragile).any(axis=1)]
-            if rows.size == 0:
+            units = harmless(np.flatnonzero((part == src) & has[:, label]), src)
+            units = units[Y[units, label] < counts[label, src]]  # src keeps the label
+            if units.size == 0:
                 continue
-            row = rows[np.argmin(Y[rows].sum(axis=1))]
-            part[row] = to
-            counts[:, src] -= Y[row]
-            counts[:, to] += Y[row]
-            # move one row back to keep the sizes, if one can go without harm
-            fragile = need & (counts[:, to] < 2) & targets[to]
+            unit = units[np.lexsort((has[units].sum(axis=1), sizes[units]))[0]]
+            part[unit] = to
+            counts[:, src] -= Y[unit]
+            counts[:, to] += Y[unit]
+            # move one unit back to keep the sizes, if one can go without harm
             back = np.flatnonzero(part == to)
-            back = back[(back != row) & ~(Y[back] & fragile).any(axis=1)]
+            back = harmless(back[back != unit], to)
+            off = np.abs(sizes[back] - sizes[unit])
+            back = back[off < sizes[unit]]  # the sizes get closer
             if back.size:
-                n_labels_back = Y[back].sum(axis=1)
+                off = np.abs(sizes[back] - sizes[unit])
+                back = back[off == off.min()]
+                n_labels_back = has[back].sum(axis=1)
                 back = back[n_labels_back == n_labels_back.min()]
                 pick = back[rng.randint(back.size)] if rng is not None else back[0]
                 part[pick] = src
@@ -211,6 +231,74 @@ def _repair_coverage(Y, part, targets, rng):
             UserWarning,
             stacklevel=4,
         )
+    return sorted(set(missing))
+
+
+def _group_stratification(U, group_rows, sizes, rng, part_has_positives):
+    """Assign each group to a part: iterative stratification with groups as units.
+
+    ``U`` (int, groups x labels) holds each group's positives, ``group_rows``
+    its number of rows, ``sizes`` the rows wanted per part. Labels are visited
+    from the rarest (fewest positives left); the groups carrying it go, the
+    largest share of it first, each to the part that still lacks most of the
+    group's labels and rows (the sum over the group's labels of the part's
+    lack of each label, as a share of that label's positives, plus its lack
+    of rows, as a share of all rows, times the group's rows; ties: most rows
+    lacking, then at random): balancing all of a group's labels at once keeps
+    the part sizes close to ``sizes``. Groups without a label fill the parts
+    lacking most rows, largest first. The repair pass of the
+    row-wise splitter then covers every label that enough groups carry.
+    """
+    n_groups = U.shape[0]
+    sizes = np.asarray(sizes, dtype=np.float64)
+    n = group_rows.sum()
+    positives = U.sum(axis=0)
+    wanted = np.outer(positives, sizes / n)
+    wanted_rows = sizes.copy()
+    remaining = positives.copy()
+    part = np.full(n_groups, -1)
+    free = np.ones(n_groups, dtype=bool)
+    Ut = np.ascontiguousarray(U.T)
+    share = U / np.maximum(positives, 1)
+    tiebreak = rng.random(n_groups) if rng is not None else -np.arange(n_groups)
+    while True:
+        active = np.flatnonzero(remaining > 0)
+        if active.size == 0:
+            break
+        fewest = active[remaining[active] == remaining[active].min()]
+        label = fewest[rng.randint(fewest.size)] if rng is not None else fewest[0]
+        groups = np.flatnonzero((Ut[label] > 0) & free)
+        groups = groups[np.lexsort((tiebreak[groups], group_rows[groups], Ut[label, groups]))[::-1]]
+        for g in groups:
+            third = rng.random(sizes.size) if rng is not None else -np.arange(sizes.size)
+            # share of the group's labels and rows each part still lacks
+            lack = share[g] @ wanted + wanted_rows * (group_rows[g] / n)
+            p = np.lexsort((third, wanted_rows, lack))[-1]
+            part[g] = p
+            wanted[:, p] -= U[g]
+            wanted_rows[p] -= group_rows[g]
+        free[groups] = False
+        remaining -= U[groups].sum(axis=0)
+    rest = np.flatnonzero(free)
+    for g in rest[np.lexsort((tiebreak[rest], group_rows[rest]))[::-1]]:
+        third = rng.random(sizes.size) if rng is not None else -np.arange(sizes.size)
+        p = np.lexsort((third, wanted_rows))[-1]
+        part[g] = p
+        wanted_rows[p] -= group_rows[g]
+    targets = np.asarray(part_has_positives, dtype=bool)
+    too_few = (positives >= targets.sum()) & ((U > 0).sum(axis=0) < targets.sum())
+    if too_few.any():
+        warnings.warn(
+            f"Labels {np.flatnonzero(too_few)[:10].tolist()}"
+            f"{' ...' if too_few.sum() > 10 else ''} have enough positives for every part, "
+            "but they lie in fewer groups than there are parts, and a group stays in one "
+            "part; some parts have no positive of them. Use fewer folds, or accept it "
+            "(ThresholdOptimizer then searches those labels on the folds that have them).",
+            UserWarning,
+            stacklevel=4,
+        )
+    _repair_coverage(U, part, targets, rng, unit_sizes=group_rows)
+    return part
 
 
 class MultilabelStratifiedKFold(_BaseKFold):
@@ -280,6 +368,128 @@ class MultilabelStratifiedKFold(_BaseKFold):
         fold = _iterative_stratification(Y, sizes, rng, np.ones(k, dtype=bool))
         indices = np.arange(n)
         for f in range(k):
+            yield indices[fold != f], indices[fold == f]
+
+
+def _group_folds(Y, groups, k, rng):
+    """Fold of each row for ``k`` folds that keep every group whole."""
+    n = Y.shape[0]
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or groups.shape[0] != n:
+        raise ValueError(
+            f"groups must be a 1-D array with one entry per row ({n}); got shape "
+            f"{groups.shape}."
+        )
+    _, group_of_row, group_rows = np.unique(groups, return_inverse=True, return_counts=True)
+    group_of_row = group_of_row.reshape(-1)
+    if group_rows.size < k:
+        raise ValueError(
+            f"Cannot have n_splits={k} folds with only {group_rows.size} distinct groups; "
+            f"use n_splits <= {group_rows.size}."
+        )
+    sizes = np.full(k, n // k) + (np.arange(k) < n % k)
+    targets = np.ones(k, dtype=bool)
+    if group_rows.size == n:  # one row per group: the row-wise stratification
+        return _iterative_stratification(Y, sizes, rng, targets)
+    member = sparse.csr_matrix(
+        (np.ones(n, dtype=np.int64), (group_of_row, np.arange(n))), shape=(group_rows.size, n)
+    )
+    U = np.asarray(member @ Y.astype(np.int64))
+    return _group_stratification(U, group_rows, sizes, rng, targets)[group_of_row]
+
+
+class MultilabelStratifiedGroupKFold(GroupsConsumerMixin, _BaseKFold):
+    """K-fold cross-validation on whole groups, stratified on every label.
+
+    The multi-label counterpart of scikit-learn's ``StratifiedGroupKFold``:
+    the rows of one group (a patient, an author, a video) are always in the
+    same fold, so no group leaks from a training part into its test part, and
+    each fold gets about ``1 / n_splits`` of the positives of every label as
+    far as the groups allow. It is the iterative stratification of
+    :class:`MultilabelStratifiedKFold` with groups as the units: labels are
+    visited from the rarest, and the groups carrying the current label (the
+    ones holding most of its positives first) each go to the fold that still
+    lacks most of the group's labels and rows (each label's lack as a share of
+    its positives, so a rare label weighs more per positive). The
+    same repair pass then gives every label carried by at least ``n_splits``
+    groups a positive in every fold; a warning names the labels whose
+    positives lie in fewer groups than folds (no split can cover them) or
+    that no move of whole groups could cover.
+
+    With one row per group the folds are exactly those of
+    :class:`MultilabelStratifiedKFold` (same ``shuffle`` and ``random_state``).
+    Fold sizes follow the groups: a fold is about ``n_samples / n_splits`` rows
+    when the groups are small against that.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2 and at most the number of distinct groups.
+    shuffle : bool, default=False
+        Break ties at random (and visit rows at random when every group is one
+        row). Without it the split is deterministic.
+    random_state : int, RandomState instance or None, default=None
+        Seed used when ``shuffle=True``.
+
+    See Also
+    --------
+    MultilabelStratifiedKFold : the same without groups.
+    sklearn.model_selection.GroupKFold : groups kept whole, labels ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb import make_long_tail_multilabel
+    >>> from skimb.model_selection import MultilabelStratifiedGroupKFold
+    >>> X, Y = make_long_tail_multilabel(600, 5, 6, min_prevalence=0.05, random_state=0)
+    >>> groups = np.arange(600) // 4  # 150 groups of 4 rows
+    >>> cv = MultilabelStratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0)
+    >>> folds = list(cv.split(X, Y, groups))
+    >>> any(set(groups[train]) & set(groups[test]) for train, test in folds)
+    False
+    >>> all(Y[test].sum(axis=0).min() >= 1 for _, test in folds)
+    True
+    """
+
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = False, random_state=None):
+        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
+    def split(self, X, y, groups=None):
+        """Generate train and test indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its number of rows is used.
+        y : array-like or sparse matrix of shape (n_samples, n_labels)
+            0/1 label indicator matrix.
+        groups : array-like of shape (n_samples,)
+            Group of each row; rows of one group are never in two folds.
+
+        Yields
+        ------
+        train, test : ndarray
+            Row indices of each fold's training and test part.
+
+        Raises
+        ------
+        ValueError
+            When ``groups`` is missing or has the wrong length, or there are
+            fewer groups than folds.
+        """
+        if groups is None:
+            raise ValueError(
+                "MultilabelStratifiedGroupKFold needs the group of each row: pass "
+                "groups=... to split (or MultilabelStratifiedKFold when rows have no groups)."
+            )
+        Y = check_multilabel_y(y)
+        n = _num_samples(X)
+        if Y.shape[0] != n:
+            raise ValueError(f"X has {n} rows but y has {Y.shape[0]}; they must match.")
+        rng = check_random_state(self.random_state) if self.shuffle else None
+        fold = _group_folds(Y, groups, self.n_splits, rng)
+        indices = np.arange(n)
+        for f in range(self.n_splits):
             yield indices[fold != f], indices[fold == f]
 
 

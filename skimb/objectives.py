@@ -389,12 +389,14 @@ def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike, sample_weight=None):
         raise ValueError(
             f"y_true and y_pred have different shapes {y_true.shape} and {y_pred.shape}."
         )
-    if sample_weight is None:
-        w = np.ones(y_true.shape[:1] + (1,) * (y_true.ndim - 1), dtype=np.int64)
-    else:
-        w = np.asarray(sample_weight, dtype=np.float64)
-        if w.ndim == 1 and y_true.ndim == 2:
-            w = w[:, None]
+    if sample_weight is None:  # counted on bool arrays: no int64 (n, L) temporaries
+        tp = np.count_nonzero(y_true & y_pred, axis=0)
+        fp = np.count_nonzero(y_pred, axis=0) - tp
+        fn = np.count_nonzero(y_true, axis=0) - tp
+        return tp, fp, fn, y_true.shape[0] - tp - fp - fn
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 1 and y_true.ndim == 2:
+        w = w[:, None]
     tp = (w * (y_true & y_pred)).sum(axis=0)
     fp = (w * (~y_true & y_pred)).sum(axis=0)
     fn = (w * (y_true & ~y_pred)).sum(axis=0)

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
@@ -36,6 +37,7 @@ from ._search_micromacro import find_micromacro_thresholds
 from ._validation import check_finite_scores
 from .diagnostics import _names
 from .model_selection import (
+    MultilabelStratifiedGroupKFold,
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
     check_multilabel_y,
@@ -377,8 +379,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (``docs/thresholds.md``), hence the simpler default.
     cv : int, float, cross-validation splitter, iterable or "prefit", default=5
         An int is the number of folds of :class:`~skimb.model_selection.MultilabelStratifiedKFold`
-        (shuffled with ``random_state``); a float in (0, 1) is the validation
-        share of one :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
+        (shuffled with ``random_state``; with ``groups`` passed to :meth:`fit`,
+        of :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`); a
+        float in (0, 1) is the validation share of one
+        :class:`~skimb.model_selection.MultilabelStratifiedShuffleSplit`;
         a splitter or an iterable of (train, test) gives the splits;
         ``"prefit"`` takes ``estimator`` as already fitted and uses the data
         passed to :meth:`fit` as validation data.
@@ -653,8 +657,16 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"cv={cv} asks for {cv} folds but y has n_samples={n_samples} rows; use "
                     f"cv <= {n_samples}, or a float such as cv=0.3 for one hold-out split."
                 )
-            splitter = MultilabelStratifiedKFold(cv, shuffle=True, random_state=self.random_state)
+            kfold = (MultilabelStratifiedKFold if split_params.get("groups") is None
+                     else MultilabelStratifiedGroupKFold)
+            splitter = kfold(cv, shuffle=True, random_state=self.random_state)
         elif isinstance(cv, Real):
+            if split_params.get("groups") is not None:
+                raise ValueError(
+                    f"groups were given, but cv={cv} asks for one stratified hold-out split, "
+                    "which does not keep groups whole. Use an int cv (grouped stratified "
+                    "folds) or a group splitter such as GroupShuffleSplit as cv."
+                )
             splitter = MultilabelStratifiedShuffleSplit(
                 n_splits=1, test_size=cv, random_state=self.random_state
             )
@@ -692,7 +704,10 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         **fit_params : dict
             Passed to the estimator's ``fit`` (with routing: as requested by
             the estimator and the splitter); values with one entry per row are
-            indexed for each fold.
+            indexed for each fold. ``groups`` (one group id per row) goes to
+            the splitter: with an int ``cv`` the folds are
+            :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`, so
+            no group is in two folds.
 
         Returns
         -------
@@ -794,7 +809,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._response = method
 
         scores = np.concatenate([s for s, _, _ in folds])
+        # the search needs bool labels and views of scores: int64 labels and the fold
+        # fits' own score arrays can go (memory: benchmarks/bench_search.py --large)
+        Y, y_named, results = Y == 1, None, None
         truth = np.concatenate([Y[test] for _, test, _ in folds])
+        ends = np.cumsum([len(test) for _, test, _ in folds])
+        folds = [(scores[end - len(t):end], t, k) for (_, t, k), end in zip(folds, ends)]
         fold_of_row = None
         if self.cv_aggregate == "mean" and len(folds) > 1:
             fold_of_row = np.concatenate(
@@ -802,7 +822,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         self.oof_scores_ = np.full((n_samples, n_labels), np.nan)
         for fold_scores, test, skipped in folds:
-            self.oof_scores_[test] = np.where(skipped, np.nan, fold_scores)
+            self.oof_scores_[test] = fold_scores
+            self.oof_scores_[np.ix_(test, skipped)] = np.nan
         weight = row_weights(row_weight, folds, n_labels)
         self.thresholds_, self.fallback_labels_ = self._find(
             truth, scores, weight, objective, guard=True, folds=fold_of_row
@@ -849,8 +870,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 return fitted
         bar = _progress(len(splits) + refit, self.verbose)
         results = []
+        # results one by one for the progress bar, where the backend can (ray's cannot)
+        lazy = bar is not None and get_active_backend()[0].supports_return_generator
         for result in Parallel(
-            n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0), return_as="generator"
+            n_jobs=self.n_jobs, verbose=max(self.verbose - 1, 0),
+            return_as="generator" if lazy else "list",
         )(
             delayed(_fit_fold)(
                 _clone_unchecked(self.estimator), X, Y, train, test, method, fit_params, keep
@@ -908,11 +932,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     truth, scores, folds=folds, objective=objective, sample_weight=weight
                 )
             return tuned, {}
-        w = np.ones_like(scores) if weight is None else weight
-        positives = (truth * w).sum(axis=0)
-        present = w > 0
-        high = np.where(present, scores, -np.inf).max(axis=0)
-        low = np.where(present, scores, np.inf).min(axis=0)
+        if weight is None:  # no (rows, labels) temporaries: see benchmarks/bench_search.py
+            positives, high, low = truth.sum(axis=0), scores.max(axis=0), scores.min(axis=0)
+        else:
+            positives = (truth * weight).sum(axis=0)
+            high = np.where(weight > 0, scores, -np.inf).max(axis=0)
+            low = np.where(weight > 0, scores, np.inf).min(axis=0)
         reasons = np.full(n_labels, "", dtype=object)
         reasons[positives < self.min_positives] = "few_positives"
         reasons[(reasons == "") & ~(high > low)] = "constant_scores"

@@ -6,6 +6,7 @@ from sklearn.model_selection import KFold
 
 from skimb import make_long_tail_multilabel
 from skimb.model_selection import (
+    MultilabelStratifiedGroupKFold,
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
     check_multilabel_y,
@@ -129,3 +130,92 @@ def test_check_multilabel_y_accepts_sparse_and_frames():
     Y = np.array([[0, 1], [1, 0]])
     assert check_multilabel_y(sparse.csr_matrix(Y)).tolist() == Y.astype(bool).tolist()
     assert check_multilabel_y(pd.DataFrame(Y)).dtype == bool
+
+
+# ------------------------------------------------------------------ groups
+def _grouped(n_groups, seed=0):
+    X, Y = make_long_tail_multilabel(
+        3000, 6, 25, min_prevalence=0.003, max_prevalence=0.4, random_state=0
+    )
+    groups = np.random.default_rng(seed).integers(0, n_groups, len(Y))
+    return X, Y, groups
+
+
+@pytest.mark.parametrize("n_groups", [600, 150])
+def test_group_kfold_keeps_groups_whole_and_balances_labels(n_groups):
+    from sklearn.model_selection import GroupKFold
+
+    X, Y, groups = _grouped(n_groups)
+    cv = MultilabelStratifiedGroupKFold(5, shuffle=True, random_state=0)
+    splits = list(cv.split(X, Y, groups))
+    tests = np.concatenate([test for _, test in splits])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(len(Y)))
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+        assert abs(test.size - len(Y) / 5) < 0.05 * len(Y)
+    expected = Y.sum(axis=0) / 5
+    ours = np.abs(_fold_counts(Y, splits) - expected) / np.maximum(expected, 1)
+    plain = _fold_counts(Y, GroupKFold(5).split(X, Y, groups))
+    plain = np.abs(plain - expected) / np.maximum(expected, 1)
+    assert ours.mean() < 0.6 * plain.mean()
+    enough = (Y > 0).sum(axis=0) >= 5  # all labels here have their positives in >= 5 groups
+    per_label_groups = np.array([np.unique(groups[Y[:, c] > 0]).size
+                                 for c in range(Y.shape[1])])
+    assert np.all(per_label_groups[enough] >= 5)
+    assert _fold_counts(Y, splits)[:, enough].min() >= 1
+
+
+def test_group_kfold_with_single_row_groups_is_the_rowwise_splitter(data):
+    X, Y = data
+    ours = MultilabelStratifiedGroupKFold(4, shuffle=True, random_state=3)
+    rowwise = MultilabelStratifiedKFold(4, shuffle=True, random_state=3)
+    for (a, b), (c, d) in zip(ours.split(X, Y, np.arange(len(Y))[::-1]), rowwise.split(X, Y)):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_group_kfold_repairs_coverage_with_whole_groups():
+    # label 0 has 3 positives in 3 groups; rows 0 and 1 are one group. Deterministic
+    # greedy placement alone would put two of them in one fold for some seeds: the
+    # repair must move whole groups only.
+    rng = np.random.default_rng(0)
+    for seed in range(20):
+        Y = (rng.random((40, 4)) < [0.08, 0.1, 0.3, 0.5]).astype(int)
+        groups = rng.integers(0, 14, 40)
+        cv = MultilabelStratifiedGroupKFold(3, shuffle=True, random_state=seed)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            splits = list(cv.split(np.zeros((40, 1)), Y, groups))
+        for train, test in splits:
+            assert not set(groups[train]) & set(groups[test])
+        carriers = np.array([np.unique(groups[Y[:, c] > 0]).size for c in range(4)])
+        counts = _fold_counts(Y, splits)
+        named = " ".join(str(w.message) for w in caught)
+        for c in np.flatnonzero(carriers >= 3):
+            assert counts[:, c].min() >= 1 or str(c) in named
+
+
+def test_group_kfold_warns_naming_labels_in_too_few_groups():
+    Y = np.zeros((12, 3), dtype=int)
+    Y[:4, 1] = 1  # 4 positives of label 1, all in group 0
+    Y[::2, 2] = 1
+    groups = np.repeat(np.arange(6), 2)
+    groups[:4] = 0
+    with pytest.warns(UserWarning, match=r"Labels \[1\].*fewer groups than there are parts"):
+        splits = list(MultilabelStratifiedGroupKFold(3).split(np.zeros((12, 1)), Y, groups))
+    assert all(not set(groups[tr]) & set(groups[te]) for tr, te in splits)
+    assert _fold_counts(Y, splits)[:, 2].min() >= 1
+
+
+def test_group_kfold_errors():
+    X, Y = np.zeros((6, 1)), np.eye(6, 2, dtype=int)
+    cv = MultilabelStratifiedGroupKFold(3)
+    with pytest.raises(ValueError, match="needs the group of each row"):
+        list(cv.split(X, Y))
+    with pytest.raises(ValueError, match="n_splits=3 folds with only 2 distinct groups"):
+        list(cv.split(X, Y, [0, 0, 0, 1, 1, 1]))
+    with pytest.raises(ValueError, match="one entry per row"):
+        list(cv.split(X, Y, [0, 1, 2]))
+    assert cv.get_metadata_routing().split.requests["groups"] is True
