@@ -369,7 +369,7 @@ def _fit(args, out) -> None:
                         seed=args.seed, verbose=args.verbose, threads=args.threads)
     print(f"training: scaler -> ThresholdOptimizer(objective={args.objective!r}, "
           f"cv={args.cv}) around MultiLabelImbalancedClassifier(criterion={args.loss!r}, "
-          f"max_epochs={args.epochs}, batch_size={args.batch_size}, lr={args.lr}, "
+          f"max_epochs={args.epochs!r}, batch_size={args.batch_size}, lr={args.lr}, "
           f"num_threads={args.threads!r}, "
           f"pos_weight='auto'), seed {args.seed}", file=out)
     start = time.perf_counter()
