@@ -108,9 +108,12 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         20 epochs, or more where 20 epochs make fewer than 300 optimizer steps
         (small data): ``min(300, max(20, ceil(300 / batches_per_epoch)))`` with
         ``batches_per_epoch = ceil(n_rows / batch_size)``, e.g. 75 epochs for
-        391 rows and 20 from 4,736 rows at the default batch size. The
-        resolved number is ``max_epochs_``. Chosen by measurement on real
-        data sets (benchmarks/README.md, "Quality").
+        391 rows and 20 from 4,736 rows at the default batch size. The rows
+        counted are those given to ``fit`` (a ``train_split``'s validation
+        part included); each ``partial_fit`` call resolves it for its own rows,
+        so many small ``partial_fit`` calls each train many epochs: give an
+        int there. The number used is ``max_epochs_``. Chosen by measurement
+        on real data sets (benchmarks/README.md, "Quality").
     batch_size : int, default=128
     pos_weight : {"auto", "sqrt"}, array-like of shape (n_labels,) or None, default="auto"
         Weight of each label's positive term. ``"auto"``: ``n_neg / n_pos`` clipped
@@ -901,7 +904,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
-            self.max_epochs_ = self._epochs(X.shape[0])
+            self.max_epochs_ = fit_params.get("epochs") or self._epochs(X.shape[0])
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, _routing_method="fit", **fit_params)
                 if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
@@ -916,9 +919,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return self.max_epochs
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        # skorch's loop reads ``self.max_epochs``; fit and partial_fit resolve it first
+        # skorch's loop reads ``self.max_epochs``; "auto" is resolved here from the rows
+        # given, and the number used is recorded
         if epochs is None:
-            epochs = getattr(self, "max_epochs_", None) or self._epochs(_num_samples(X))
+            epochs = self._epochs(_num_samples(X))
+        self.max_epochs_ = epochs
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _threads(self, n_rows: int):
@@ -1058,7 +1063,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
-            self.max_epochs_ = self._epochs(X.shape[0])
+            self.max_epochs_ = fit_params.get("epochs") or self._epochs(X.shape[0])
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, **fit_params)
         return self

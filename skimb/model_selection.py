@@ -103,6 +103,17 @@ def check_multilabel_y(y, *, name: str = "y") -> np.ndarray:
     return y.astype(bool)
 
 
+def _warn_ignored_groups(splitter, groups) -> None:
+    if groups is not None:
+        warnings.warn(
+            f"The groups parameter is ignored by {type(splitter).__name__}: rows of one "
+            "group may fall in two folds. Use MultilabelStratifiedGroupKFold to keep "
+            "groups whole.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _greedy_slots(first_key, second_key, m, rng):
     """Parts chosen, in order, by ``m`` greedy picks.
 
@@ -346,13 +357,15 @@ class MultilabelStratifiedKFold(_BaseKFold):
         y : array-like or sparse matrix of shape (n_samples, n_labels)
             0/1 label indicator matrix.
         groups : None
-            Ignored.
+            Ignored, with a warning when given: rows of one group may fall in
+            two folds (use :class:`MultilabelStratifiedGroupKFold`).
 
         Yields
         ------
         train, test : ndarray
             Row indices of each fold's training and test part.
         """
+        _warn_ignored_groups(self, groups)
         Y = check_multilabel_y(y)
         n = _num_samples(X)
         if Y.shape[0] != n:
@@ -383,9 +396,12 @@ def _group_folds(Y, groups, k, rng):
     _, group_of_row, group_rows = np.unique(groups, return_inverse=True, return_counts=True)
     group_of_row = group_of_row.reshape(-1)
     if group_rows.size < k:
+        m = group_rows.size
+        fix = (f"use at most {m} folds (n_splits; ThresholdOptimizer's cv)" if m >= 2
+               else "cross-validation needs at least 2 groups")
         raise ValueError(
-            f"Cannot have n_splits={k} folds with only {group_rows.size} distinct groups; "
-            f"use n_splits <= {group_rows.size}."
+            f"Cannot make {k} folds from {m} distinct group{'s' if m != 1 else ''}: each "
+            f"fold takes whole groups; {fix}, or give finer groups."
         )
     sizes = np.full(k, n // k) + (np.arange(k) < n % k)
     targets = np.ones(k, dtype=bool)
@@ -561,12 +577,14 @@ class MultilabelStratifiedShuffleSplit(BaseShuffleSplit):
         y : array-like or sparse matrix of shape (n_samples, n_labels)
             0/1 label indicator matrix.
         groups : None
-            Ignored.
+            Ignored, with a warning when given: rows of one group may fall in
+            two folds (use :class:`MultilabelStratifiedGroupKFold`).
 
         Yields
         ------
         train, test : ndarray
             Row indices of the training and the test part.
         """
+        _warn_ignored_groups(self, groups)
         yield from self._iter_indices(X, y, groups)
 

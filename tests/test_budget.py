@@ -73,3 +73,19 @@ def test_each_fold_model_gets_the_budget_of_its_own_rows():
     assert refitted.max_epochs_ == 100 == len(refitted.history)  # 3 batches
     alone = clone(clf).fit(X, Y)
     np.testing.assert_allclose(refitted.predict_proba(X), alone.predict_proba(X), atol=1e-5)
+
+
+def test_the_number_used_is_recorded_whoever_sets_it():
+    """fit(epochs=...), fit_loop and set_params(max_epochs=...) after a fit: max_epochs_
+    and the history agree with what was trained (never a stale number)."""
+    X, Y = make_long_tail_multilabel(100, 6, 3, min_prevalence=0.05, random_state=0)
+    X, Yf = X.astype(np.float32), Y.astype(np.float32)
+    clf = MultiLabelImbalancedClassifier(batch_size=50, random_state=0)
+    clf.fit(X, Y, epochs=4)
+    assert clf.max_epochs_ == 4 == len(clf.history)
+    clf.set_params(max_epochs=3)
+    clf.fit_loop(X, Yf)
+    assert clf.max_epochs_ == 3 and len(clf.history) == 7
+    clf.set_params(max_epochs="auto")
+    clf.fit_loop(np.concatenate([X] * 3), np.concatenate([Yf] * 3))  # 300 rows: 6 batches
+    assert clf.max_epochs_ == 50 and len(clf.history) == 57

@@ -1,5 +1,7 @@
 """Multi-label stratified splitters."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.model_selection import KFold
@@ -214,8 +216,21 @@ def test_group_kfold_errors():
     cv = MultilabelStratifiedGroupKFold(3)
     with pytest.raises(ValueError, match="needs the group of each row"):
         list(cv.split(X, Y))
-    with pytest.raises(ValueError, match="n_splits=3 folds with only 2 distinct groups"):
+    with pytest.raises(ValueError, match=r"3 folds from 2 distinct groups.*at most 2 folds"):
         list(cv.split(X, Y, [0, 0, 0, 1, 1, 1]))
+    with pytest.raises(ValueError, match=r"from 1 distinct group:.*at least 2 groups"):
+        list(cv.split(X, Y, [0] * 6))
     with pytest.raises(ValueError, match="one entry per row"):
         list(cv.split(X, Y, [0, 1, 2]))
     assert cv.get_metadata_routing().split.requests["groups"] is True
+
+
+@pytest.mark.parametrize("splitter", [MultilabelStratifiedKFold(2),
+                                      MultilabelStratifiedShuffleSplit(2, test_size=0.5)])
+def test_ungrouped_splitters_warn_that_they_ignore_groups(splitter):
+    X, Y = np.zeros((8, 1)), np.tile([[1, 0], [0, 1]], (4, 1))
+    with pytest.warns(UserWarning, match="groups parameter is ignored.*GroupKFold"):
+        list(splitter.split(X, Y, groups=np.arange(8) // 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(splitter.split(X, Y))

@@ -307,6 +307,8 @@ def test_calibrated_optimizers_are_refused_by_name(tmp_path):
     model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
                                calibration="sigmoid", random_state=0).fit(X, Y)
     path = tmp_path / "c.onnx"
-    with pytest.raises(ValueError, match=r"calibration='sigmoid'.*fit with calibration=None"):
-        to_onnx(model, X, path=str(path))
+    for params in ({}, {"calibration": None}):  # set after fit: still calibrated
+        model.set_params(**params)
+        with pytest.raises(ValueError, match=r"fitted with calibration.*fit with calibration=N"):
+            to_onnx(model, X, path=str(path))
     assert not path.exists()

@@ -299,11 +299,11 @@ def _check_parts(model) -> None:
     for where, part in _parts(model):
         if isinstance(part, ThresholdOptimizer) and hasattr(part, "calibrators_"):
             raise ValueError(
-                f"{where} is a ThresholdOptimizer(calibration={part.calibration!r}), whose "
-                "calibrated predict_proba skimb does not export to ONNX yet (the exported "
-                "model would give the raw scores). Its predict does not depend on the "
-                "calibration: fit with calibration=None to export, or keep this model as a "
-                "pickle."
+                f"{where} is a ThresholdOptimizer fitted with calibration (its "
+                "calibrators_), whose calibrated predict_proba skimb does not export to ONNX "
+                "yet (the exported model would give the raw scores). Its predict does not "
+                "depend on the calibration: fit with calibration=None to export, or keep "
+                "this model as a pickle."
             )
         if isinstance(part, (MultiLabelImbalancedClassifier, ThresholdOptimizer)):
             register_converters(type(part))
