@@ -904,15 +904,18 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
-            self.max_epochs_ = fit_params.get("epochs") or self._epochs(X.shape[0])
+            self.max_epochs_ = self._epochs(X.shape[0], fit_params.get("epochs"))
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, _routing_method="fit", **fit_params)
                 if self.check_collapse:  # inside _seeded: a DataLoader draws a seed
                     self._check_collapse(X, y, thresholds)
         return self
 
-    def _epochs(self, n_rows: int) -> int:
-        """``max_epochs`` resolved for a fit on ``n_rows`` rows (``"auto"``: the budget rule)."""
+    def _epochs(self, n_rows: int, epochs: int | None = None) -> int:
+        """The epochs of a fit on ``n_rows`` rows: ``epochs`` when given (skorch's ``epochs``
+        fit parameter), else ``max_epochs`` (``"auto"``: the budget rule)."""
+        if epochs is not None:
+            return epochs
         if self.max_epochs == "auto":
             batch_size = self.get_params_for("iterator_train").get("batch_size", self.batch_size)
             return auto_epochs(n_rows, batch_size)
@@ -921,9 +924,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch's loop reads ``self.max_epochs``; "auto" is resolved here from the rows
         # given, and the number used is recorded
-        if epochs is None:
-            epochs = self._epochs(_num_samples(X))
-        self.max_epochs_ = epochs
+        epochs = self.max_epochs_ = self._epochs(_num_samples(X), epochs)
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _threads(self, n_rows: int):
@@ -1063,7 +1064,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 check_weighted_criterion(self.criterion_)
             self._check_module_output(X)
             target = y if w is None else with_weights(y, w)
-            self.max_epochs_ = fit_params.get("epochs") or self._epochs(X.shape[0])
+            self.max_epochs_ = self._epochs(X.shape[0], fit_params.get("epochs"))
             with self._threads(X.shape[0]):
                 super().partial_fit(X, target, **fit_params)
         return self
