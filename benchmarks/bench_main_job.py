@@ -17,7 +17,12 @@ AdamW lr 1e-3, batch 128, 20 epochs):
   one after the other as for any estimator;
 * ``hand loop, 6 models``: a minimal PyTorch loop (tensors sliced by a
   ``torch.randperm`` per epoch, no skorch) training the same five fold models
-  and the refit one after the other: the limit without stacking.
+  and the refit one after the other: the limit without stacking; once with
+  AdamW as a user writes it (torch's per-tensor loop on the CPU) and once with
+  ``fused=True``, the kernel skimb uses (its default where the user leaves the
+  implementation unset);
+* ``single fit, AdamW loop``: the single fit with ``optimizer__fused=False``,
+  as skimb trained before it chose the fused kernel.
 
 Printed: each time, and the ratios (a) main job / single fit, (b) main job /
 hand loop, and (c) the out-of-fold macro-F1 at the learned thresholds
@@ -87,18 +92,23 @@ def classifier(args):
     )
 
 
-def hand_loop(X, Y, rows, args):
-    """Train one default-sized model per row set, one after the other, by hand."""
+def hand_loop(X, Y, rows, args, fused=False):
+    """Train one default-sized model per row set, one after the other, by hand.
+
+    AdamW as a user writes it (torch's per-tensor loop on the CPU), or with
+    ``fused=True``, the kernel skimb's classifier uses.
+    """
     device = args.device
     Xt = torch.from_numpy(X.toarray() if sp.issparse(X) else X).to(device)
     Yt = torch.from_numpy(Y.astype(np.float32)).to(device)
     torch.manual_seed(0)
+    kw = {"fused": True} if fused else {}
     for part in rows:
         part = torch.from_numpy(part).to(device)
         model = MLP(X.shape[1], Y.shape[1], dropout=args.dropout).to(device)
         weight = compute_pos_weight(class_counts(Y[part.cpu().numpy()]), len(part), "auto", 100.0)
         criterion = BCELoss(pos_weight=weight).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, **kw)
         model.train()
         for _ in range(20):
             order = part[torch.randperm(len(part), device=device)]
@@ -128,6 +138,7 @@ def run(name, args):
     rows = [train for train, _ in splits] + [np.arange(len(Y))]
 
     t_single, _ = timed(lambda: classifier(args).fit(X, Y))
+    t_loop, _ = timed(lambda: classifier(args).set_params(optimizer__fused=False).fit(X, Y))
     t_stacked, stacked = timed(
         lambda: ThresholdOptimizer(classifier(args), cv=CV, random_state=0).fit(X, Y))
     t_ens, ens = timed(
@@ -137,6 +148,7 @@ def run(name, args):
         lambda: ThresholdOptimizer(make_pipeline(classifier(args)), cv=CV,
                                    random_state=0).fit(X, Y))
     t_hand, _ = timed(lambda: hand_loop(X, Y, rows, args))
+    t_hand_fused, _ = timed(lambda: hand_loop(X, Y, rows, args, fused=True))
 
     def test_f1(model):
         return f1_score(Y_test, model.predict(X_test), average="macro", zero_division=0)
@@ -145,16 +157,20 @@ def run(name, args):
           f"({'sparse' if sp.issparse(X) else 'dense'}), {Y.shape[1]} labels")
     print(f"{'':34}{'fit (s)':>9}{'OOF macro-F1':>14}{'test macro-F1':>15}")
     print(f"{'single fit':34}{t_single:9.2f}")
+    print(f"{'single fit, AdamW loop (fused=False)':34}{t_loop:9.2f}")
     print(f"{'main job, stacked (default)':34}{t_stacked:9.2f}"
           f"{stacked.best_score_:14.4f}{test_f1(stacked):15.4f}")
     print(f"{'main job, fold ensemble (no refit)':34}{t_ens:9.2f}"
           f"{ens.best_score_:14.4f}{test_f1(ens):15.4f}")
     print(f"{'main job, one by one':34}{t_seq:9.2f}{seq.best_score_:14.4f}{test_f1(seq):15.4f}")
     print(f"{'hand loop, 6 models one by one':34}{t_hand:9.2f}")
+    print(f"{'hand loop, 6 models, fused AdamW':34}{t_hand_fused:9.2f}")
     print(f"(a) main job / single fit: stacked {t_stacked / t_single:.2f}, "
           f"(fold ensemble {t_ens / t_single:.2f}), one by one {t_seq / t_single:.2f}")
     print(f"(b) main job / hand loop of the 6 models: stacked {t_stacked / t_hand:.2f}, "
-          f"one by one {t_seq / t_hand:.2f}")
+          f"one by one {t_seq / t_hand:.2f}; against the fused-AdamW hand loop: stacked "
+          f"{t_stacked / t_hand_fused:.2f}, one by one {t_seq / t_hand_fused:.2f}")
+    print(f"    single fit, fused AdamW (default) / AdamW loop: {t_single / t_loop:.2f}")
     print(f"(c) OOF macro-F1 stacked - one by one: {stacked.best_score_ - seq.best_score_:+.4f}")
 
 

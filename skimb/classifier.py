@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._budget import auto_epochs
+from ._optim import build_optimizer
 from ._sample_weight import (
     as_loss_n_samples,
     check_sample_weight,
@@ -744,8 +745,16 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return out
 
     def initialize_optimizer(self, *args, **kwargs):
-        """Build the optimizer (skorch) and forget the float16 gradient scaler."""
-        super().initialize_optimizer(*args, **kwargs)
+        """Build the optimizer as skorch does and forget the float16 gradient scaler.
+
+        Where neither ``optimizer__fused`` nor ``optimizer__foreach`` is set and
+        the optimizer has a fused kernel (Adam, AdamW, SGD, Adagrad), it is
+        built with ``fused=True``: the same update as torch's default loop over
+        the parameters, up to rounding, in a fraction of its time on the CPU
+        (see :mod:`skimb._optim`).
+        """
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
+        self.optimizer_ = build_optimizer(self.optimizer, args, kwargs)
         self.grad_scaler_ = None
         return self
 
