@@ -103,6 +103,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         as given. Classes that declare training statistics (see
         :mod:`skimb.losses`) receive them computed from the full training labels.
     optimizer : torch optimizer class, default=torch.optim.AdamW
+        Its keyword arguments are routed as ``optimizer__name=value``. Where
+        neither ``optimizer__fused`` nor ``optimizer__foreach`` is set and the
+        class has a fused kernel (Adam, AdamW, SGD, Adagrad), it is built with
+        ``fused=True``: the same update, up to rounding, faster than torch's
+        default loop over the parameters on the CPU.
     lr : float, default=1e-3
     max_epochs : int or "auto", default="auto"
         Epochs of each ``fit`` (and of each ``partial_fit`` call). ``"auto"``:
