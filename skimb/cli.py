@@ -521,11 +521,10 @@ def _check_folds(folds: int) -> int:
 
 
 def _epochs_arg(text: str):
-    """An argparse type: ``auto`` or a whole number of epochs (0 or more)."""
+    """An argparse type: ``auto`` or a whole number of epochs above 0."""
     if text == "auto":
         return text
-    return _positive(int, "'auto' or a whole number of epochs (0 or more, e.g. 20)",
-                     zero=True)(text)
+    return _positive(int, "'auto' or a whole number of epochs above 0, e.g. 20")(text)
 
 
 def _threads(text: str):
@@ -535,15 +534,15 @@ def _threads(text: str):
     return _positive(int, "'auto' or a whole number of threads above 0")(text)
 
 
-def _positive(kind: type, what: str, *, zero: bool = False):
-    """An argparse type: a number of ``kind`` above 0 (``zero``: 0 or more)."""
+def _positive(kind: type, what: str):
+    """An argparse type: a number of ``kind`` above 0."""
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not (value >= 0 if zero else value > 0) or value == float("inf"):
+        if value is None or not value > 0 or value == float("inf"):
             raise argparse.ArgumentTypeError(f"{text!r}: give {what}")
         return value
 

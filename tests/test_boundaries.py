@@ -1,0 +1,148 @@
+"""Boundary values a fresh user tried: each refused in words before training, or shown cleanly."""
+
+import numpy as np
+import pytest
+import torch
+
+from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
+
+X, Y = make_long_tail_multilabel(60, 4, 3, min_prevalence=0.1, random_state=0)
+X = X.astype(np.float32)
+
+
+def _clf(**params):
+    return MultiLabelImbalancedClassifier(
+        **{"max_epochs": 1, "random_state": 0, "check_collapse": False, **params}
+    )
+
+
+# ----------------------------------------------------------------- max_epochs
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"max_epochs": 0}, r"'max_epochs' parameter .* must be an int in the range \[1, inf\)"),
+        ({"max_epochs": -3}, r"'max_epochs' parameter .* must be an int in the range \[1, inf\)"),
+        ({"max_epochs": True}, r"'max_epochs' parameter .* got the bool True, which Python "
+                               r"would take as 1\. Give a whole number, e.g\. max_epochs=20"),
+        ({"max_epochs": np.True_}, r"'max_epochs' .* got the bool True"),
+        ({"batch_size": True}, r"'batch_size' .* got the bool True"),
+        ({"num_threads": False}, r"'num_threads' .* got the bool False"),
+    ],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_max_epochs_zero_and_bool_counts_are_refused_before_training(params, message, method):
+    clf = _clf(**params)
+    with pytest.raises(ValueError, match=message):
+        getattr(clf, method)(X, Y)
+    assert not hasattr(clf, "n_labels_")  # refused before the data was looked at
+
+
+def test_fit_epochs_zero_builds_the_model_without_training():
+    clf = _clf(max_epochs=3).fit(X, Y, epochs=0)
+    assert clf.max_epochs_ == 0 and len(clf.history) == 0
+    assert clf.pos_weight_.shape == (3,) and clf.predict_proba(X).shape == (60, 3)
+    clf.partial_fit(X, Y, epochs=0)
+    assert clf.n_samples_seen_ == 120 and len(clf.history) == 0
+    clf.partial_fit(X, Y, epochs=1)
+    assert clf.max_epochs_ == 1 and len(clf.history) == 1
+
+
+@pytest.mark.parametrize(
+    "epochs, error, message",
+    [
+        (True, TypeError, r"epochs=True\): epochs is the number of epochs .* got a bool"),
+        (2.0, TypeError, r"epochs=2\.0\).* got a float\. Pass e\.g\. epochs=5"),
+        ("3", TypeError, r"got a str"),
+        (-1, ValueError, r"epochs=-1\): the number of epochs cannot be negative"),
+    ],
+)
+def test_fit_epochs_that_are_not_a_count_are_refused(epochs, error, message):
+    clf = _clf()
+    with pytest.raises(error, match=message):
+        clf.fit(X, Y, epochs=epochs)
+    assert not hasattr(clf, "history_") or len(clf.history) == 0
+
+
+def test_cli_epochs_zero_is_refused_by_the_option(tmp_path, capsys):
+    from skimb.cli import main
+
+    path = tmp_path / "d.csv"
+    rows = [",".join(map(str, [*x, *y])) for x, y in zip(X.round(4), Y)]
+    path.write_text("\n".join(["f0,f1,f2,f3,a,b,c", *rows]) + "\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(path), "--labels", "3", "--epochs", "0"])
+    assert exit_.value.code == 2
+    assert "argument --epochs: '0': give 'auto' or a whole number of epochs above 0" in (
+        capsys.readouterr().err
+    )
+
+
+# ---------------------------------------------------------- module parameters
+class _Net(torch.nn.Module):
+    def __init__(self, n_features, n_labels, width=8):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(n_features, width), torch.nn.ReLU(), torch.nn.Linear(width, n_labels)
+        )
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+class _AnyKwargs(_Net):
+    def __init__(self, n_features, n_labels, **kwargs):
+        super().__init__(n_features, n_labels, kwargs.get("width", 8))
+
+
+class _NeedsInputs(torch.nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.linear = torch.nn.Linear(in_features, out_features)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"module__hidden_sizes": (8,)},
+         r"^module__hidden_sizes is not a parameter of the module MLP \(did you mean "
+         r"module__hidden_units\?\)\. It takes module__hidden_units, module__dropout "
+         r"\(n_features and n_labels come from the data\)\.$"),
+        ({"module": _Net, "module__widht": 4},
+         r"module__widht is not a parameter of the module _Net \(did you mean module__width\?\)"
+         r"\. It takes module__width \(n_features and n_labels come from the data\)"),
+        ({"module": _Net, "module__colour": "red"},
+         r"module__colour is not a parameter of the module _Net\. It takes module__width"),
+        ({"module": _NeedsInputs},
+         r"The module _NeedsInputs needs in_features, out_features, which the classifier does "
+         r"not fill in: pass module__in_features=\.\.\., module__out_features=\.\.\."),
+        ({"module": _Net(4, 3), "module__width": 4},
+         r"The module _Net needs n_features, n_labels.* rebuilt from its class .* give the "
+         r"class instead \(module=_Net\)"),
+    ],
+)
+def test_module_parameters_the_module_does_not_take_are_named_before_training(params, message):
+    clf = _clf(**params)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "n_labels_")
+
+
+def test_module_parameters_are_checked_in_the_stacked_fold_path_too():
+    from skimb import ThresholdOptimizer
+
+    opt = ThresholdOptimizer(_clf(module__hidden_sizes=(8,)), cv=2)
+    with pytest.raises(ValueError, match=r"module__hidden_sizes is not a parameter of the "
+                                         r"module MLP"):
+        opt.fit(X, Y)
+
+
+def test_modules_taking_kwargs_or_given_parameters_they_take_train():
+    _clf(module=_AnyKwargs, module__anything=1).fit(X, Y)
+    _clf(module=_NeedsInputs, module__in_features=4, module__out_features=3).fit(X, Y)
+    clf = _clf(module=_Net, module__width=5).fit(X, Y)
+    assert clf.module_.layers[0].out_features == 5
+    clf = _clf(module__hidden_units=(6,)).fit(X, Y)  # the MLP's own name
+    assert clf.module_.layers[0].out_features == 6
