@@ -37,6 +37,7 @@ from ._sample_weight import (
     weighted_statistics,
     with_weights,
 )
+from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
@@ -501,7 +502,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                     f"pos_weight={self.pos_weight!r} is ignored: the loss "
                     f"{getattr(cls, '__name__', cls)} takes no pos_weight.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
             return None
         ours = self._is_skimb_loss(cls)
@@ -528,7 +529,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
                 "the loss weight classes alone.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if "weight" in user_params:
             warnings.warn(
@@ -536,7 +537,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 "(double weighting), a classic cause of a model that predicts all zeros. "
                 "Keep one of them.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return w
 
@@ -585,7 +586,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                                  getattr(self, "label_names_", None))
         message = check_double_weighting(criterion)
         if message is not None:
-            warnings.warn(message, UserWarning, stacklevel=5)
+            warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
     def initialize_module(self):
         """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
@@ -979,7 +980,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             label_names=getattr(self, "label_names_", None),
             data="the training data",
             switch_off="(This check costs one prediction pass; check_collapse=False skips it.)",
-            stacklevel=4,
         )
 
     def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,

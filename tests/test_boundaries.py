@@ -146,3 +146,75 @@ def test_modules_taking_kwargs_or_given_parameters_they_take_train():
     assert clf.module_.layers[0].out_features == 5
     clf = _clf(module__hidden_units=(6,)).fit(X, Y)  # the MLP's own name
     assert clf.module_.layers[0].out_features == 6
+
+
+# ------------------------------------------------------------------- warnings
+class _Balanced(torch.nn.BCEWithLogitsLoss):
+    balances_classes = True
+
+
+@pytest.mark.parametrize(
+    "params, category, message",
+    [
+        ({"criterion": torch.nn.MultiLabelSoftMarginLoss, "pos_weight": "sqrt"}, UserWarning,
+         "is ignored: the loss MultiLabelSoftMarginLoss takes no pos_weight"),
+        ({"criterion": _Balanced, "pos_weight": "sqrt"}, UserWarning,
+         "already re-weights classes"),
+        ({"criterion": torch.nn.BCEWithLogitsLoss, "criterion__weight": torch.ones(3)},
+         UserWarning, "Both pos_weight and criterion__weight are set"),
+        ({"criterion": torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(3),
+                                                  weight=torch.ones(3))},
+         UserWarning, "Two weightings"),
+        ({"criterion": "focal", "pos_weight": "sqrt"}, None, "Two weightings"),
+        ({"pos_weight": [0.1, 0.1, 0.1]}, UserWarning, "the ratio looks inverted"),
+        ({"criterion": torch.nn.CrossEntropyLoss}, UserWarning, "is a multi-class loss"),
+        ({"threshold": 1.0, "check_collapse": True}, None, "never predicted"),
+    ],
+)
+def test_warnings_from_fit_point_at_the_callers_line(params, category, message):
+    from skimb.diagnostics import LabelCollapseWarning
+    from skimb.losses import DoubleWeightingWarning
+
+    category = category or (LabelCollapseWarning if "threshold" in params
+                             else DoubleWeightingWarning)
+    clf = _clf(**params)
+    with pytest.warns(category, match=message) as record:
+        clf.fit(X, Y)
+    ours = [r for r in record if message in str(r.message)]
+    assert ours and all(r.filename == __file__ for r in ours), [r.filename for r in ours]
+
+
+def test_warnings_point_at_the_callers_line_through_pipelines_and_the_optimizer():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skimb import ThresholdOptimizer
+    from skimb.model_selection import MultilabelStratifiedKFold
+
+    pipe = make_pipeline(StandardScaler(), _clf(pos_weight=[0.1, 0.1, 0.1]))
+    with pytest.warns(UserWarning, match="looks inverted") as record:
+        pipe.fit(X, Y)
+    assert record[0].filename == __file__
+    opt = ThresholdOptimizer(_clf(), cv=MultilabelStratifiedKFold(2))
+    with pytest.warns(UserWarning, match="groups parameter is ignored") as record:
+        opt.fit(X, Y, groups=np.arange(len(X)))
+    assert record[0].filename == __file__
+
+
+def test_warnings_of_public_functions_point_at_the_callers_line():
+    from skimb.diagnostics import check_collapse, check_pos_weight
+    from skimb.losses import DoubleWeightingWarning, FocalLoss
+    from skimb.model_selection import MultilabelStratifiedKFold
+
+    with pytest.warns(UserWarning, match="looks inverted") as record:
+        check_pos_weight([0.1, 1.0], counts=[10, 50], n_samples=100)
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="never predicted") as record:
+        check_collapse(Y, np.zeros(Y.shape))
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="groups parameter is ignored") as record:
+        next(MultilabelStratifiedKFold(2).split(X, Y, groups=np.arange(len(X))))
+    assert record[0].filename == __file__
+    with pytest.warns(DoubleWeightingWarning) as record:
+        FocalLoss(pos_weight=np.ones(3))
+    assert record[0].filename == __file__
