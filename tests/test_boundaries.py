@@ -63,14 +63,18 @@ def test_fit_epochs_that_are_not_a_count_are_refused(epochs, error, message):
     assert not hasattr(clf, "history_") or len(clf.history) == 0
 
 
-def test_cli_epochs_zero_is_refused_by_the_option(tmp_path, capsys):
-    from skimb.cli import main
-
+def _csv(tmp_path):
     path = tmp_path / "d.csv"
     rows = [",".join(map(str, [*x, *y])) for x, y in zip(X.round(4), Y)]
     path.write_text("\n".join(["f0,f1,f2,f3,a,b,c", *rows]) + "\n")
+    return path
+
+
+def test_cli_epochs_zero_is_refused_by_the_option(tmp_path, capsys):
+    from skimb.cli import main
+
     with pytest.raises(SystemExit) as exit_:
-        main(["fit", str(path), "--labels", "3", "--epochs", "0"])
+        main(["fit", str(_csv(tmp_path)), "--labels", "3", "--epochs", "0"])
     assert exit_.value.code == 2
     assert "argument --epochs: '0': give 'auto' or a whole number of epochs above 0" in (
         capsys.readouterr().err
@@ -218,3 +222,44 @@ def test_warnings_of_public_functions_point_at_the_callers_line():
     with pytest.warns(DoubleWeightingWarning) as record:
         FocalLoss(pos_weight=np.ones(3))
     assert record[0].filename == __file__
+
+
+# ----------------------------------------------------------- CLI model files
+@pytest.mark.parametrize(
+    "name, said", [("model.txt", "the suffix '.txt'"), ("model", "no suffix"),
+                   ("model.onnx.bak", "the suffix '.bak'")],
+)
+def test_cli_fit_refuses_an_out_suffix_that_names_no_format_before_reading(
+        tmp_path, capsys, name, said):
+    from skimb.cli import main
+
+    target = tmp_path / name
+    code = main(["fit", str(_csv(tmp_path)), "--labels", "3", "--epochs", "1", "--out",
+                 str(target)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""  # nothing read, nothing trained
+    assert err == (
+        f"skimb: error: --out {target}: {said}, but the suffix chooses the format of the "
+        "model file: .onnx (ONNX, loads without running code) or .joblib, .pkl, .pickle (a "
+        "joblib pickle), e.g. model.onnx.\n"
+    )
+    assert not target.exists()
+
+
+def test_cli_export_refuses_an_output_that_is_not_onnx(tmp_path, capsys):
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    from skimb.cli import main
+
+    code = main(["export", str(tmp_path / "m.joblib"), str(tmp_path / "m.txt")])
+    assert code == 1
+    assert "the suffix '.txt', but this writes an ONNX model; give a name ending in .onnx" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("name", ["m.onnx", "M.ONNX", "m.joblib", "m.pkl", "m.Pickle"])
+def test_cli_model_suffixes_that_name_a_format_pass(name):
+    from skimb.cli import ONNX_SUFFIXES, PICKLE_SUFFIXES, _check_suffix
+
+    _check_suffix(name, "--out", ONNX_SUFFIXES + PICKLE_SUFFIXES)
