@@ -1,5 +1,7 @@
 """Boundary values a fresh user tried: each refused in words before training, or shown cleanly."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -263,3 +265,69 @@ def test_cli_model_suffixes_that_name_a_format_pass(name):
     from skimb.cli import ONNX_SUFFIXES, PICKLE_SUFFIXES, _check_suffix
 
     _check_suffix(name, "--out", ONNX_SUFFIXES + PICKLE_SUFFIXES)
+
+
+# ------------------------------------------------------------- progress output
+def test_progress_off_a_terminal_is_one_plain_line_per_fit(capsys):
+    _clf(max_epochs=2, verbose=1).fit(X, Y)
+    out, err = capsys.readouterr()  # capsys's streams are not terminals, as a log file
+    assert out == ""
+    assert re.fullmatch(r"MultiLabelImbalancedClassifier: 2/2 epochs in 00:0\d, "
+                        r"train_loss=[\d.]+\n", err), repr(err)
+
+
+def test_epoch_table_off_a_terminal_has_no_escape_codes(capsys, monkeypatch):
+    _clf(max_epochs=2, verbose=2).fit(X, Y)
+    out, err = capsys.readouterr()
+    assert "train_loss" in out and "\x1b" not in out and "\r" not in out
+    assert "\x1b" not in err and "\r" not in err and err.count("\n") == 1
+    # on a terminal, skorch's colours stay (the best loss of each epoch)
+    import skimb.callbacks
+
+    monkeypatch.setattr(skimb.callbacks, "is_terminal", lambda stream: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _clf(max_epochs=2, verbose=2, callbacks__progress_bar=None).fit(X, Y)
+    assert "\x1b[" in capsys.readouterr().out
+
+
+def test_nested_progress_off_a_terminal_repeats_nothing(capsys):
+    from skorch.callbacks import Callback
+
+    from skimb import ThresholdOptimizer
+
+    # a callback makes the folds fit one by one, each with its own bar inside the optimizer's
+    clf = _clf(verbose=1, callbacks=[("noop", Callback())])
+    ThresholdOptimizer(clf, cv=2, random_state=0, verbose=1).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err and "100%" not in err
+    lines = err.splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("ThresholdOptimizer: 3/3 fits in ")
+    assert all(line.startswith("MultiLabelImbalancedClassifier: 1/1 epochs in ")
+               for line in lines[:3])
+
+
+def test_progress_on_a_terminal_is_tqdm_and_a_plain_line_is_written_once():
+    import io
+
+    from tqdm.auto import tqdm
+
+    from skimb._progress import PlainProgress, progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    bar = progress_bar(2, "fits", "fit", file=terminal)
+    assert isinstance(bar, tqdm)
+    bar.update(2)
+    bar.close()
+    assert "\r" in terminal.getvalue()  # tqdm redraws in place on a terminal
+    log = io.StringIO()
+    bar = progress_bar(2, "fits", "fit", file=log)
+    assert isinstance(bar, PlainProgress)
+    bar.update()
+    bar.set_postfix({"loss": "0.5"})
+    bar.close()
+    bar.close()
+    assert re.fullmatch(r"fits: 1/2 fits in 00:00, loss=0\.5\n", log.getvalue())
