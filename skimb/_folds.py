@@ -190,10 +190,10 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
         epochs.append(est.max_epochs_)
     bar = None
     if verbose >= 1:
-        from tqdm.auto import tqdm
+        from ._progress import progress_bar
 
         what = f"{len(splits)} folds" + (" + refit" if refit else "")
-        bar = tqdm(total=max(epochs), desc=f"{what}, stacked", unit="epoch")
+        bar = progress_bar(max(epochs), f"{what}, stacked", "epoch")
     try:
         with torch_threads(threads), template._seeded():
             histories = stack.fit(

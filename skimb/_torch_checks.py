@@ -13,6 +13,7 @@ import warnings
 
 import torch
 
+from ._stacklevel import user_stacklevel
 from .exceptions import TrainingDivergedError, divergence_message
 
 __all__ = [
@@ -109,7 +110,7 @@ def check_criterion(criterion) -> None:
             "label on its own and ignores pos_weight. For multi-label data use "
             "criterion='bce' or another name from skimb.losses.available_losses().",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

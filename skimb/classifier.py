@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Subset
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._budget import auto_epochs
 from ._optim import build_optimizer
+from ._params import check_counts, check_fit_epochs, check_module_params
 from ._sample_weight import (
     as_loss_n_samples,
     check_sample_weight,
@@ -37,6 +38,7 @@ from ._sample_weight import (
     weighted_statistics,
     with_weights,
 )
+from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
@@ -109,8 +111,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         ``fused=True``: the same update, up to rounding, faster than torch's
         default loop over the parameters on the CPU.
     lr : float, default=1e-3
-    max_epochs : int or "auto", default="auto"
-        Epochs of each ``fit`` (and of each ``partial_fit`` call). ``"auto"``:
+    max_epochs : int >= 1 or "auto", default="auto"
+        Epochs of each ``fit`` (and of each ``partial_fit`` call); 0 and bools
+        are refused, as scikit-learn refuses ``max_iter=0`` (to build the model
+        without training, call ``fit(X, y, epochs=0)``). ``"auto"``:
         20 epochs, or more where 20 epochs make fewer than 300 optimizer steps
         (small data): ``min(300, max(20, ceil(300 / batches_per_epoch)))`` with
         ``batches_per_epoch = ceil(n_rows / batch_size)``, e.g. 75 epochs for
@@ -280,7 +284,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         "max_pos_weight": [Interval(Real, 0, None, closed="neither"), None],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "random_state": ["random_state"],
         "train_split": [None, callable, Interval(Real, 0, 1, closed="neither")],
@@ -292,7 +296,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
 
     def _check_skimb_params(self):
         params = {k: getattr(self, k) for k in self._skimb_constraints}
+        check_counts({k: params[k] for k in ("max_epochs", "batch_size", "num_threads")},
+                     type(self).__name__)
         validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
+        check_module_params(MLP if self.module is None else self.module,
+                            self.get_params_for("module"))
         check_thresholds(self.threshold)
         check_device(self.__dict__.get("_device_", "auto"))
         check_train_split(self.train_split)
@@ -500,7 +508,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                     f"pos_weight={self.pos_weight!r} is ignored: the loss "
                     f"{getattr(cls, '__name__', cls)} takes no pos_weight.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
             return None
         ours = self._is_skimb_loss(cls)
@@ -527,7 +535,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
                 "the loss weight classes alone.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if "weight" in user_params:
             warnings.warn(
@@ -535,7 +543,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                 "(double weighting), a classic cause of a model that predicts all zeros. "
                 "Keep one of them.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return w
 
@@ -584,7 +592,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
                                  getattr(self, "label_names_", None))
         message = check_double_weighting(criterion)
         if message is not None:
-            warnings.warn(message, UserWarning, stacklevel=5)
+            warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
     def initialize_module(self):
         """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
@@ -898,7 +906,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             ``two_way``), whose per-row loss is not defined. A validation part
             of ``train_split`` gets a weighted ``valid_loss``.
         **fit_params : dict
-            Passed to skorch (the module's ``forward`` and ``train_split``).
+            Passed to skorch (the module's ``forward`` and ``train_split``),
+            except skorch's ``epochs=N``: the epochs of this call instead of
+            ``max_epochs``, a whole number, where 0 builds the module, the loss
+            and the class statistics without training (TypeError or ValueError
+            otherwise).
 
         Returns
         -------
@@ -929,7 +941,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """The epochs of a fit on ``n_rows`` rows: ``epochs`` when given (skorch's ``epochs``
         fit parameter), else ``max_epochs`` (``"auto"``: the budget rule)."""
         if epochs is not None:
-            return epochs
+            return check_fit_epochs(epochs)
         if self.max_epochs == "auto":
             batch_size = self.get_params_for("iterator_train").get("batch_size", self.batch_size)
             return auto_epochs(n_rows, batch_size)
@@ -982,7 +994,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             label_names=getattr(self, "label_names_", None),
             data="the training data",
             switch_off="(This check costs one prediction pass; check_collapse=False skips it.)",
-            stacklevel=4,
         )
 
     def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,
@@ -1057,6 +1068,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Row weights, as in :meth:`fit`; the statistics accumulate weighted.
         **fit_params : dict
+            As in :meth:`fit` (``epochs=N``: the epochs of this call; 0 updates
+            the statistics and the loss without training).
 
         Returns
         -------

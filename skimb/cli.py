@@ -8,8 +8,9 @@ status 2 (argparse).
 
 Model files: ``.onnx`` files (``skimb fit --out model.onnx``, ``skimb export``)
 are run with onnxruntime, without importing torch, and loading one runs no code
-from it. Any other model file is a joblib pickle, and loading a pickle runs
-whatever code it holds: ``predict``, ``report`` and ``export`` load one only with
+from it. ``skimb fit --out`` writes a joblib pickle for ``.joblib``, ``.pkl``
+and ``.pickle`` and refuses other suffixes; loading a pickle runs whatever code
+it holds: ``predict``, ``report`` and ``export`` load one only with
 ``--trust-model``. ``--help`` imports no torch either.
 """
 
@@ -35,6 +36,10 @@ MODEL_KEY = "skimb_model"
 #: time; a test checks them against :func:`skimb.losses.available_losses`.
 LOSSES = ("asymmetric", "bce", "class_balanced", "distribution_balanced", "f1_weighted",
           "focal", "ldam", "logit_adjusted", "soft_f1", "two_way", "zlpr")
+
+#: The suffixes of the model files ``skimb fit --out`` writes: ONNX, or a joblib pickle.
+ONNX_SUFFIXES = (".onnx",)
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 #: Exit status after the reader of the output went away (``skimb predict | head``):
 #: 128 + SIGPIPE, as for a command the shell sees killed by the broken pipe.
@@ -286,6 +291,23 @@ def _check_out_path(path: str, option: str = "--out") -> None:
                              "somewhere you may, or change its permissions.")
 
 
+def _check_suffix(path: str, option: str, suffixes: tuple[str, ...]) -> None:
+    """Fail before any work when the suffix of the model file to write is not one
+    that says its format (``suffixes``, of ONNX and joblib pickles)."""
+    if path.lower().endswith(suffixes):
+        return
+    _, suffix = os.path.splitext(path)
+    said = f"the suffix {suffix!r}" if suffix else "no suffix"
+    if suffixes == ONNX_SUFFIXES:
+        raise ModelFileError(f"{option} {path}: {said}, but this writes an ONNX model; give a "
+                             "name ending in .onnx, e.g. model.onnx.")
+    raise ModelFileError(
+        f"{option} {path}: {said}, but the suffix chooses the format of the model file: "
+        f".onnx (ONNX, loads without running code) or {', '.join(PICKLE_SUFFIXES)} (a joblib "
+        "pickle), e.g. model.onnx."
+    )
+
+
 def _rows(data: Dataset, rows: str, default: str, out) -> Dataset:
     """Select the rows of the file's train/test split (npz files have one)."""
     if rows == "auto":
@@ -353,9 +375,10 @@ def _fit(args, out) -> None:
     from . import __version__
     from .diagnostics import label_report
 
-    to_onnx = args.out is not None and args.out.lower().endswith(".onnx")
+    to_onnx = args.out is not None and args.out.lower().endswith(ONNX_SUFFIXES)
     if args.out is not None:
         _check_out_path(args.out)
+        _check_suffix(args.out, "--out", ONNX_SUFFIXES + PICKLE_SUFFIXES)
     if to_onnx:
         _check_onnx_installed(f"--out {args.out}")
     data = load_data(args.data, args.labels)
@@ -430,6 +453,7 @@ def _fit(args, out) -> None:
 def _export(args, out) -> None:
     _check_onnx_installed("skimb export")
     _check_out_path(args.out, "the output")
+    _check_suffix(args.out, "the output", ONNX_SUFFIXES)
     from ._onnx._export import to_onnx
 
     model = _load_model(args.model, args.trust_model)
@@ -521,11 +545,10 @@ def _check_folds(folds: int) -> int:
 
 
 def _epochs_arg(text: str):
-    """An argparse type: ``auto`` or a whole number of epochs (0 or more)."""
+    """An argparse type: ``auto`` or a whole number of epochs above 0."""
     if text == "auto":
         return text
-    return _positive(int, "'auto' or a whole number of epochs (0 or more, e.g. 20)",
-                     zero=True)(text)
+    return _positive(int, "'auto' or a whole number of epochs above 0, e.g. 20")(text)
 
 
 def _threads(text: str):
@@ -535,15 +558,15 @@ def _threads(text: str):
     return _positive(int, "'auto' or a whole number of threads above 0")(text)
 
 
-def _positive(kind: type, what: str, *, zero: bool = False):
-    """An argparse type: a number of ``kind`` above 0 (``zero``: 0 or more)."""
+def _positive(kind: type, what: str):
+    """An argparse type: a number of ``kind`` above 0."""
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not (value >= 0 if zero else value > 0) or value == float("inf"):
+        if value is None or not value > 0 or value == float("inf"):
             raise argparse.ArgumentTypeError(f"{text!r}: give {what}")
         return value
 
@@ -603,8 +626,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive(float, "a learning rate above 0, e.g. 0.001"),
                    default=1e-3, help="learning rate (default 0.001)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="save the fitted model here: model.onnx (ONNX, needs the "
-                   "onnx extra) or model.joblib (a pickle)")
+    p.add_argument("--out",
+                   help="save the fitted model here: model.onnx (ONNX, needs the onnx extra) "
+                   "or model.joblib (a pickle; also .pkl, .pickle); other suffixes are "
+                   "refused")
     p.add_argument("-v", "--verbose", action="count", default=1,
                    help="-v: also a progress bar over each fold's epochs")
     p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0,

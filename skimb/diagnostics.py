@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._stacklevel import user_stacklevel
+
 __all__ = [
     "LabelCollapseWarning",
     "LabelReport",
@@ -140,7 +142,7 @@ def check_pos_weight(pos_weight, counts, n_samples: int, label_names=None) -> np
             f"(n_pos / n_neg instead of n_neg / n_pos), which pushes the model towards "
             f"predicting all zeros ({details}). Use pos_weight='auto'.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return w.astype(np.float32)
 
@@ -598,13 +600,12 @@ def check_collapse(
     return _warn_collapse(
         y.sum(axis=0), (s >= t).sum(axis=0), s.mean(axis=0), s.max(axis=0), y.shape[0], t,
         label_names=_label_names_of(y_true, label_names), data=data, switch_off=switch_off,
-        stacklevel=3,
     )
 
 
 def _warn_collapse(
     support, passed, mean, maximum, n_samples, thresholds, *, label_names=None,
-    data="these rows", switch_off=None, stacklevel=2,
+    data="these rows", switch_off=None,
 ) -> NDArray:
     """:func:`check_collapse` from per-label summaries, so that a caller can
     compute them batch by batch: ``support`` positives, ``passed`` rows at or
@@ -646,5 +647,5 @@ def _warn_collapse(
     )
     if switch_off:
         message += f" {switch_off}"
-    warnings.warn(message, LabelCollapseWarning, stacklevel=stacklevel)
+    warnings.warn(message, LabelCollapseWarning, stacklevel=user_stacklevel())
     return collapsed

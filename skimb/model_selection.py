@@ -32,6 +32,8 @@ from sklearn.model_selection._split import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
+from ._stacklevel import user_stacklevel
+
 __all__ = [
     "MultilabelStratifiedGroupKFold",
     "MultilabelStratifiedKFold",
@@ -110,7 +112,7 @@ def _warn_ignored_groups(splitter, groups) -> None:
             "group may fall in two folds. Use MultilabelStratifiedGroupKFold to keep "
             "groups whole.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -240,7 +242,7 @@ def _repair_coverage(Y, part, targets, rng, unit_sizes=None):
             "their rows share labels in a way that no assignment keeps them all covered; "
             "some parts have no positive of them.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return sorted(set(missing))
 
@@ -306,7 +308,7 @@ def _group_stratification(U, group_rows, sizes, rng, part_has_positives):
             "part; some parts have no positive of them. Use fewer folds, or accept it "
             "(ThresholdOptimizer then searches those labels on the folds that have them).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     _repair_coverage(U, part, targets, rng, unit_sizes=group_rows)
     return part

@@ -164,9 +164,9 @@ def _progress(total, verbose):
     """A tqdm bar over the folds and the refit when ``verbose >= 1``, else None."""
     if verbose < 1:
         return None
-    from tqdm.auto import tqdm
+    from ._progress import progress_bar  # tqdm on a terminal, one line in a log file
 
-    return tqdm(total=total, desc="ThresholdOptimizer", unit="fit")
+    return progress_bar(total, "ThresholdOptimizer", "fit")
 
 
 def _fold_params(params, rows, n_samples):

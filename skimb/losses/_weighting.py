@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from .._stacklevel import user_stacklevel
 from ._base import MultiLabelLoss
 from ._registry import get_loss
 
@@ -178,4 +179,4 @@ def register_pos_weight(loss: MultiLabelLoss, pos_weight, **params: Any) -> None
     loss.register_buffer("pos_weight", loss._as_buffer(pos_weight, "pos_weight"))
     message = check_double_weighting(type(loss), {**params, "pos_weight": pos_weight})
     if message is not None:
-        warnings.warn(message, DoubleWeightingWarning, stacklevel=3)
+        warnings.warn(message, DoubleWeightingWarning, stacklevel=user_stacklevel())
