@@ -598,6 +598,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
         kwargs = self.get_params_for("module")
         module = MLP if self.module is None else self.module
+        check_module_params(module, kwargs)  # also after set_params(module__...) on a fitted one
         if not isinstance(module, torch.nn.Module):
             if not hasattr(self, "n_labels_"):
                 raise ValueError(

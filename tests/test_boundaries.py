@@ -145,6 +145,13 @@ def test_module_parameters_are_checked_in_the_stacked_fold_path_too():
         opt.fit(X, Y)
 
 
+def test_a_wrong_module_parameter_set_on_a_fitted_classifier_is_named():
+    clf = _clf().fit(X, Y)  # skorch rebuilds the module inside set_params
+    with pytest.raises(ValueError, match=r"^module__hidden_sizes is not a parameter of the "
+                                         r"module MLP \(did you mean module__hidden_units"):
+        clf.set_params(module__hidden_sizes=(8,))
+
+
 def test_modules_taking_kwargs_or_given_parameters_they_take_train():
     _clf(module=_AnyKwargs, module__anything=1).fit(X, Y)
     _clf(module=_NeedsInputs, module__in_features=4, module__out_features=3).fit(X, Y)
