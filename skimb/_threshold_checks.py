@@ -1,0 +1,83 @@
+"""Checks of ThresholdOptimizer's configuration, answered in words.
+
+What ``ThresholdOptimizer.fit`` verifies before any model is trained: the
+data (complex values, rows of ``X`` and ``y``), the objective against the
+strategy, ``min_score`` against the objective, and ``refit`` against ``cv``. Each error names the
+problem and the fix. NumPy side: imports no torch.
+"""
+
+from __future__ import annotations
+
+from sklearn.utils.validation import _num_samples
+
+__all__ = [
+    "check_X_y_rows",
+    "check_complex",
+    "check_objective",
+    "check_refit",
+    "resolve_min_score",
+]
+
+
+def check_complex(X) -> None:
+    """Raise a ValueError for a complex ``X`` (before ``validate_data`` sees it)."""
+    if getattr(getattr(X, "dtype", None), "kind", None) == "c":
+        raise ValueError(
+            "Complex data not supported: X has a complex dtype; pass real features."
+        )
+
+
+def check_X_y_rows(X, n_samples: int) -> None:
+    """Raise a ValueError unless ``X`` has the ``n_samples`` rows of ``y``."""
+    if _num_samples(X) != n_samples:
+        raise ValueError(
+            f"X has {_num_samples(X)} rows but y has {n_samples}; they must match."
+        )
+
+
+def check_objective(opt, objective) -> None:
+    """Check the resolved ``objective`` against ``opt``'s strategy and parameters.
+
+    Raises a ValueError for per-label floors or costs with a strategy that
+    pools the labels, and for ``strategy="micro"`` with ``cv_aggregate="mean"``;
+    """
+    if opt.strategy != "per_label" and objective.per_label:
+        raise ValueError(
+            f"strategy={opt.strategy!r} pools the labels' counts, so the objective's "
+            "floors and costs must be scalars; per-label values need "
+            "strategy='per_label'."
+        )
+    if opt.strategy == "micro" and opt.cv_aggregate == "mean":
+        raise ValueError(
+            "strategy='micro' searches the counts pooled over folds and labels; "
+            "cv_aggregate='mean' needs strategy='per_label' or 'shared' (or "
+            "'micromacro', which averages the folds' thresholds)."
+        )
+
+
+def resolve_min_score(min_score, objective):
+    """``min_score_``: ``"auto"`` resolved (0.1 for F-measures, else None), checked."""
+    if min_score == "auto":
+        return 0.1 if objective.name in ("f1", "fbeta") else None
+    if min_score is not None and not objective.greater_is_better:
+        raise ValueError(
+            f"min_score={min_score} guards objectives where larger is better, but "
+            f"{objective.name!r} is minimised; use min_score=None (or 'auto')."
+        )
+    return min_score
+
+
+def check_refit(refit, cv, n_splits: int | None = None) -> None:
+    """Raise a ValueError when ``refit`` cannot be honoured with ``cv``.
+
+    ``refit=False`` keeps the model of a single split, so it needs exactly one
+    (``n_splits``).
+    """
+    if cv == "prefit":
+        return
+    if refit is False and n_splits != 1:
+        raise ValueError(
+            f"refit=False keeps the model fitted on the training part of a single "
+            f"split, but cv={cv!r} gives {n_splits} splits. Use a float cv "
+            "(e.g. cv=0.3) or refit=True."
+        )
