@@ -2,8 +2,9 @@
 
 What ``ThresholdOptimizer.fit`` verifies before any model is trained: the
 data (complex values, rows of ``X`` and ``y``), the objective against the
-strategy, ``min_score`` against the objective, and ``refit`` against ``cv``. Each error names the
-problem and the fix. NumPy side: imports no torch.
+strategy, ``min_score`` against the objective, and ``refit`` against ``cv``
+(``refit="ensemble"`` with ``cv="prefit"`` has no fold models to average).
+Each error names the problem and the fix. NumPy side: imports no torch.
 """
 
 from __future__ import annotations
@@ -71,9 +72,16 @@ def check_refit(refit, cv, n_splits: int | None = None) -> None:
     """Raise a ValueError when ``refit`` cannot be honoured with ``cv``.
 
     ``refit=False`` keeps the model of a single split, so it needs exactly one
-    (``n_splits``).
+    (``n_splits``); ``refit="ensemble"`` averages fold models, and
+    ``cv="prefit"`` fits none.
     """
     if cv == "prefit":
+        if refit == "ensemble":
+            raise ValueError(
+                "refit='ensemble' averages the fold models, but cv='prefit' fits none: "
+                "the prefit estimator is used as it is. Use refit=True (the default) with "
+                "cv='prefit', or an int cv (e.g. cv=5) with refit='ensemble'."
+            )
         return
     if refit is False and n_splits != 1:
         raise ValueError(

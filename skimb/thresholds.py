@@ -120,8 +120,12 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"ensemble"`` no model is refitted: :meth:`predict` and the score
         methods use the mean of the fold models' scores (cross-validation
         bagging), so the thresholds apply to models of the kind they were
-        learned on (``estimators_`` holds the fold models). Ignored with
-        ``cv="prefit"``.
+        learned on (``estimators_`` holds the fold models). With a single
+        split (a float ``cv`` or a one-split splitter) that ensemble is the
+        split's one model: the predictions of ``refit=False``. With
+        ``cv="prefit"``, ``True`` and ``False`` are ignored (the prefit
+        estimator is used) and ``"ensemble"`` raises a ValueError (there are
+        no fold models).
     min_positives : int, default=5
         Labels with fewer out-of-fold positives than this take the ``fallback``
         threshold.
