@@ -2,14 +2,20 @@
 
 What ``ThresholdOptimizer.fit`` verifies before any model is trained: the
 data (complex values, rows of ``X`` and ``y``), the objective against the
-strategy, ``min_score`` against the objective, and ``refit`` against ``cv``
+strategy (and a warning for objective parameters it does not use),
+``min_score`` against the objective, and ``refit`` against ``cv``
 (``refit="ensemble"`` with ``cv="prefit"`` has no fold models to average).
 Each error names the problem and the fix. NumPy side: imports no torch.
 """
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 from sklearn.utils.validation import _num_samples
+
+from .objectives import _BUILTIN
 
 __all__ = [
     "check_X_y_rows",
@@ -18,6 +24,15 @@ __all__ = [
     "check_refit",
     "resolve_min_score",
 ]
+
+#: Objective parameters of ThresholdOptimizer, with their defaults.
+OBJECTIVE_PARAMS = {
+    "beta": 1.0,
+    "min_recall": None,
+    "min_precision": None,
+    "fp_cost": 1.0,
+    "fn_cost": 1.0,
+}
 
 
 def check_complex(X) -> None:
@@ -36,12 +51,45 @@ def check_X_y_rows(X, n_samples: int) -> None:
         )
 
 
+def _is_default(value, default) -> bool:
+    if default is None:
+        return value is None
+    return np.ndim(value) == 0 and value == default
+
+
+def _warn_unused_params(opt) -> None:
+    """Warn about objective parameters set away from their default that the objective ignores.
+
+    As scikit-learn's ``LogisticRegression`` does for an ``l1_ratio`` without
+    ``penalty="elasticnet"``: a warning, not an error, so that a grid search
+    over objectives and their parameters together still runs.
+    """
+    objective = opt.objective
+    used = _BUILTIN[objective][1] if isinstance(objective, str) else ()
+    users = {name: key for key, (_, names, _) in _BUILTIN.items() for name in names}
+    for name, default in OBJECTIVE_PARAMS.items():
+        if name in used or _is_default(getattr(opt, name), default):
+            continue
+        if isinstance(objective, str):
+            ignored = f"objective={objective!r} does not use it"
+        else:
+            ignored = "a callable objective takes no parameters"
+        warnings.warn(
+            f"{name} is set but {ignored}: only objective={users[name]!r} uses {name}. "
+            f"Use objective={users[name]!r}, or leave {name} at its default ({default!r}).",
+            UserWarning,
+            stacklevel=5,  # the caller of ThresholdOptimizer.fit
+        )
+
+
 def check_objective(opt, objective) -> None:
     """Check the resolved ``objective`` against ``opt``'s strategy and parameters.
 
     Raises a ValueError for per-label floors or costs with a strategy that
     pools the labels, and for ``strategy="micro"`` with ``cv_aggregate="mean"``;
+    warns (UserWarning) about objective parameters the objective does not use.
     """
+    _warn_unused_params(opt)
     if opt.strategy != "per_label" and objective.per_label:
         raise ValueError(
             f"strategy={opt.strategy!r} pools the labels' counts, so the objective's "

@@ -72,6 +72,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"youden"``, ``"balanced_accuracy"``, ``"precision_at_recall"``,
         ``"recall_at_precision"``, ``"cost"`` (minimised), or a callable
         ``f(tp, fp, fn, tn)`` on count arrays (see :mod:`skimb.objectives`).
+        :meth:`fit` warns (UserWarning) when one of the objective parameters
+        below is set away from its default but the objective does not use it
+        (``min_recall`` with ``"f1"``; any of them with a callable), as
+        scikit-learn's ``LogisticRegression`` does for ``l1_ratio`` without an
+        elastic net.
     beta : float, default=1.0
         Beta of ``"fbeta"``.
     min_recall : float, array-like of shape (n_labels,) or None, default=None

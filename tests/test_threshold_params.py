@@ -1,4 +1,7 @@
-"""ThresholdOptimizer's parameter combinations at their boundaries: refit against cv."""
+"""ThresholdOptimizer's parameter combinations at their boundaries: refit against cv,
+objective parameters the objective does not use."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -48,3 +51,46 @@ def test_ensemble_of_a_single_split_is_that_split_model(data):
     np.testing.assert_array_equal(one.thresholds_, kept.thresholds_)
     np.testing.assert_array_equal(one.predict_proba(X), kept.predict_proba(X))
     np.testing.assert_array_equal(one.predict(X), kept.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"objective": "f1", "min_recall": 0.8}, r"min_recall.*objective='f1'.*"
+                                                 r"only objective='precision_at_recall'"),
+        ({"objective": "mcc", "beta": 2.0}, r"beta.*objective='mcc'.*only objective='fbeta'"),
+        ({"objective": "precision_at_recall", "min_recall": 0.5, "min_precision": 0.9},
+         r"min_precision.*objective='precision_at_recall'.*objective='recall_at_precision'"),
+        ({"objective": "f1", "fn_cost": [1.0, 2.0, 1.0, 1.0]},
+         r"fn_cost.*objective='f1'.*only objective='cost'"),
+        ({"objective": lambda tp, fp, fn, tn: tp - fp, "fp_cost": 3.0},
+         r"fp_cost.*a callable objective takes no parameters.*objective='cost'"),
+    ],
+)
+def test_objective_parameters_the_objective_does_not_use_warn(data, params, named):
+    X, Y = data
+    model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=2,
+                               random_state=0, **params)
+    with pytest.warns(UserWarning, match=named) as record:
+        model.fit(X, Y)
+    unused = [w for w in record if "is set but" in str(w.message)]
+    assert len(unused) == 1 and unused[0].filename == __file__  # points at the caller
+    assert "or leave" in str(unused[0].message)  # names the fix
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"objective": "fbeta", "beta": 2.0},
+        {"objective": "precision_at_recall", "min_recall": 0.5},
+        {"objective": "cost", "fp_cost": 2.0, "fn_cost": [1.0, 2.0, 1.0, 1.0]},
+        {"objective": "f1", "beta": 1.0, "fp_cost": 1.0},  # the defaults, given explicitly
+    ],
+)
+def test_objective_parameters_in_use_do_not_warn(data, params):
+    X, Y = data
+    model = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=2,
+                               random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*is set but", category=UserWarning)
+        model.fit(X, Y)
