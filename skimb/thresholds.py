@@ -387,8 +387,11 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         return metadata_router(self)
 
+    # groups requested by default, as scikit-learn's group splitters request them
+    __metadata_request__fit: ClassVar[dict] = {"groups": True}
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the fold models, search the thresholds, and refit.
 
         Parameters
@@ -404,13 +407,19 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             without metadata routing when that ``fit`` takes ``sample_weight``,
             with routing (``sklearn.set_config(enable_metadata_routing=True)``)
             as the estimator requested it (``set_fit_request``).
+        groups : array-like of shape (n_samples,) or None, default=None
+            One group id per row, for the splitter: with an int ``cv`` the
+            folds are :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`,
+            so no group is in two folds; a splitter given as ``cv`` gets them
+            (with routing: as it requests them); a float ``cv`` refuses them.
+            With metadata routing the optimizer requests ``groups`` by default
+            (as scikit-learn's group splitters do), so an outer ``GridSearchCV``
+            or ``cross_validate`` passes them in; ``set_fit_request(groups=False)``
+            declines them.
         **fit_params : dict
             Passed to the estimator's ``fit`` (with routing: as requested by
             the estimator and the splitter); values with one entry per row are
-            indexed for each fold. ``groups`` (one group id per row) goes to
-            the splitter: with an int ``cv`` the folds are
-            :class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`, so
-            no group is in two folds.
+            indexed for each fold.
 
         Returns
         -------
@@ -421,7 +430,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         Y = check_multilabel_y(y).astype(np.int64)
         n_samples, n_labels = Y.shape
-        fit_params, split_params, row_weight = route_fit(self, X, sample_weight, fit_params)
+        fit_params, split_params, row_weight = route_fit(
+            self, X, sample_weight, groups, fit_params
+        )
         if hasattr(y, "columns"):  # a DataFrame: its column names name the labels
             self.label_names_ = np.asarray(y.columns, dtype=object).astype(str)
         elif hasattr(self, "label_names_"):
