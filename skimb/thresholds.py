@@ -379,7 +379,9 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def get_metadata_routing(self):
         """The metadata routing of this object: to the estimator's ``fit``, the
-        splitter's ``split`` (a splitter given as ``cv``) and its own search.
+        splitter's ``split`` (a splitter given as ``cv``) and its own ``fit``
+        (``sample_weight`` for the search when requested; ``groups``, requested
+        by default, for its own splitter with an int ``cv``).
 
         Returns
         -------
