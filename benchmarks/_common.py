@@ -82,15 +82,15 @@ class CachedFit(ClassifierMixin, BaseEstimator):
 def bare_floor():
     """``min_score`` as a bare floor: every label below it falls back.
 
-    Switches ThresholdOptimizer's flood check off (``skimb.thresholds._floods``
+    Switches ThresholdOptimizer's flood check off (``skimb._oof_search._floods``
     answers "floods" for every label) so that the benchmarks can show what the
     check changes; ThresholdOptimizer has no parameter for it.
     """
-    import skimb.thresholds
+    import skimb._oof_search
 
-    original = skimb.thresholds._floods
-    skimb.thresholds._floods = lambda truth, *args: np.ones(truth.shape[1], dtype=bool)
+    original = skimb._oof_search._floods
+    skimb._oof_search._floods = lambda truth, *args: np.ones(truth.shape[1], dtype=bool)
     try:
         yield
     finally:
-        skimb.thresholds._floods = original
+        skimb._oof_search._floods = original

@@ -3,7 +3,7 @@
 For each data set, model and seed, ``ThresholdOptimizer(model, random_state=seed)``
 fits its five fold models and the refit once; every strategy below is then a
 ``ThresholdOptimizer(model, random_state=seed, **strategy).fit`` whose fold
-fitting is replayed from that first fit (``ThresholdOptimizer._fit_folds``
+fitting is replayed from that first fit (``skimb._oof_scores.fit_folds``
 returns the recorded fold scores and refitted model; the splits, the guards
 and the search run as in any fit). So the strategies differ only in how the
 thresholds are chosen:
@@ -86,19 +86,21 @@ def model(name, seed):
 @contextmanager
 def replay_folds():
     """Within the block, every ThresholdOptimizer fit reuses the first one's fold fits."""
-    recorded = {}
-    original = ThresholdOptimizer._fit_folds
+    import skimb._oof_scores
 
-    def fit_folds(self, *args, **kwargs):
+    recorded = {}
+    original = skimb._oof_scores.fit_folds
+
+    def fit_folds(opt, *args, **kwargs):
         if "result" not in recorded:
-            recorded["result"] = original(self, *args, **kwargs)
+            recorded["result"] = original(opt, *args, **kwargs)
         return recorded["result"]
 
-    ThresholdOptimizer._fit_folds = fit_folds
+    skimb._oof_scores.fit_folds = fit_folds
     try:
         yield
     finally:
-        ThresholdOptimizer._fit_folds = original
+        skimb._oof_scores.fit_folds = original
 
 
 def scaled(name, data_dir):

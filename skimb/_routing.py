@@ -4,14 +4,17 @@ With ``sklearn.set_config(enable_metadata_routing=True)``, parameters go where
 the consumers requested them (``set_fit_request``, ``set_split_request``):
 the wrapped estimator's ``fit``, the splitter's ``split``, and the optimizer's
 own threshold search (``ThresholdOptimizer().set_fit_request(sample_weight=True)``
-lets an outer ``GridSearchCV`` pass it). With an int or float ``cv`` the
-splitter is skimb's own, which requests ``groups`` (as scikit-learn's group
-splitters do): given ``groups``, the folds keep every group whole
-(:class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`). Without
-routing (scikit-learn's default), ``groups`` goes to the splitter, as in
-``GridSearchCV``, every other fit parameter to the estimator's ``fit``, and
-``sample_weight`` goes to it too when its ``fit`` takes one; the search always
-uses ``sample_weight``.
+lets an outer ``GridSearchCV`` pass it). ``groups`` is a parameter of the
+optimizer's own ``fit``, requested by default (as scikit-learn's group
+splitters request it): with an int or float ``cv`` the splitter is skimb's
+own and, given ``groups``, keeps every group whole
+(:class:`~skimb.model_selection.MultilabelStratifiedGroupKFold`);
+``set_fit_request(groups=False)`` declines them. A splitter given as ``cv``
+gets ``groups`` as it requests them (``GroupKFold`` does). The estimator gets
+them too where it requests them. Without routing (scikit-learn's default),
+``groups`` goes to the splitter, as in ``GridSearchCV``, every other fit
+parameter to the estimator's ``fit``, and ``sample_weight`` goes to it too
+when its ``fit`` takes one; the search always uses ``sample_weight``.
 """
 
 from __future__ import annotations
@@ -30,16 +33,18 @@ from sklearn.utils.validation import _check_sample_weight, has_fit_parameter
 __all__ = ["metadata_router", "route_fit", "row_weights"]
 
 
-def _splitter(opt):
-    cv = 5 if opt.cv is None else opt.cv
-    if cv == "prefit":
-        return None
-    if isinstance(cv, (int, float, np.integer, np.floating)):
-        from .model_selection import MultilabelStratifiedGroupKFold
+def _own_splitter(cv) -> bool:
+    """Whether ``cv`` makes skimb's own stratified splitter (int or float)."""
+    cv = 5 if cv is None else cv
+    return isinstance(cv, (int, float, np.integer, np.floating))
 
-        # skimb's own stratified splitters: grouped when groups are given
-        return MultilabelStratifiedGroupKFold()
-    return check_cv(cv)
+
+def _splitter(opt):
+    """The splitter given as ``cv``, or None (prefit, or skimb's own splitter,
+    whose ``groups`` the optimizer's own ``fit`` request covers)."""
+    if opt.cv == "prefit" or _own_splitter(opt.cv):
+        return None
+    return check_cv(opt.cv)
 
 
 def metadata_router(opt) -> MetadataRouter:
@@ -54,20 +59,26 @@ def metadata_router(opt) -> MetadataRouter:
     return router
 
 
-def route_fit(opt, X, sample_weight, fit_params) -> tuple[dict, dict, np.ndarray | None]:
+def route_fit(opt, X, sample_weight, groups, fit_params) -> tuple[dict, dict, np.ndarray | None]:
     """``(estimator fit params, splitter split params, search weights or None)``."""
     weights = None if sample_weight is None else _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    own = {"groups": groups} if groups is not None and _own_splitter(opt.cv) else {}
     if _routing_enabled():
         params = dict(fit_params)
         if sample_weight is not None:
             params["sample_weight"] = sample_weight
+        if groups is not None:
+            params["groups"] = groups
         routed = process_routing(opt, "fit", **params)
-        split = routed.splitter.split if "splitter" in routed else {}
+        # getattr, not `in`: without metadata process_routing returns an EmptyRequest,
+        # whose item lookup answers every key, so `in` would iterate it forever
+        splitter = getattr(routed, "splitter", None)
+        split = own if splitter is None else splitter.split
         return dict(routed.estimator.fit), dict(split), weights
     params = dict(fit_params)
-    split = {"groups": params.pop("groups")} if "groups" in params else {}
+    split = {} if groups is None else {"groups": groups}
     if sample_weight is not None and has_fit_parameter(opt.estimator, "sample_weight"):
         params["sample_weight"] = sample_weight
     return params, split, weights
