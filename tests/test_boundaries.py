@@ -338,3 +338,24 @@ def test_progress_on_a_terminal_is_tqdm_and_a_plain_line_is_written_once():
     bar.close()
     bar.close()
     assert re.fullmatch(r"fits: 1/2 fits in 00:00, loss=0\.5\n", log.getvalue())
+
+
+@pytest.mark.filterwarnings("ignore:Label not 0 is present")  # OvR on the one-class fold
+def test_threshold_optimizer_warnings_point_at_the_callers_line():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skimb import ThresholdOptimizer
+
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), objective="f1",
+                             min_recall=0.5, cv=2)
+    with pytest.warns(UserWarning, match="min_recall is set") as record:
+        opt.fit(X, Y)
+    assert record[0].filename == __file__
+    Y_rare = Y.copy()
+    Y_rare[:, 0] = 0
+    Y_rare[0, 0] = 1  # one positive: a fold's training part lacks it
+    with pytest.warns(UserWarning, match="single class in the training part") as record:
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=2).fit(X, Y_rare)
+    ours = [r for r in record if "single class" in str(r.message)]
+    assert ours[0].filename == __file__
