@@ -127,6 +127,46 @@ def test_joblib_round_trip_of_a_stacked_fit(data, tmp_path):
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
+def test_each_stacked_model_owns_its_parameters_after_training(data):
+    # During the stacked pass a parameter of all models lives in one tensor;
+    # afterwards each model holds only its own (a pickled refit is one model).
+    X, Y = data
+    model = ThresholdOptimizer(clf(), cv=3, refit="ensemble", random_state=0).fit(X, Y)
+    refit = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y).estimator_
+    for est in [refit, *model.estimators_]:
+        for p in est.module_.parameters():
+            assert p.is_leaf and p.requires_grad
+            assert p.untyped_storage().nbytes() == p.numel() * p.element_size()
+    single = clf().fit(X, Y)
+    assert len(pickle.dumps(refit.module_)) == len(pickle.dumps(single.module_))
+    # the models went on to train apart from one another
+    weights = [e.module_.layers[0].weight for e in model.estimators_]
+    assert not torch.equal(weights[0], weights[1])
+
+
+class FrozenFirstLayer(nn.Module):
+    def __init__(self, n_features, n_labels):
+        super().__init__()
+        self.frozen = nn.Linear(n_features, 8)
+        self.frozen.requires_grad_(False)
+        self.head = nn.Linear(8, n_labels)
+
+    def forward(self, X):
+        return self.head(torch.relu(self.frozen(X)))
+
+
+def test_frozen_parameters_stack_and_stay_as_they_were(data, monkeypatch):
+    X, Y = data
+    stacked = ThresholdOptimizer(clf(module=FrozenFirstLayer), cv=3, refit="ensemble",
+                                 random_state=0).fit(X, Y)
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+    one_by_one = ThresholdOptimizer(clf(module=FrozenFirstLayer), cv=3, refit="ensemble",
+                                    random_state=0).fit(X, Y)
+    np.testing.assert_allclose(stacked.oof_scores_, one_by_one.oof_scores_, atol=1e-5)
+    for ours, theirs in zip(stacked.estimators_, one_by_one.estimators_):
+        assert torch.equal(ours.module_.frozen.weight, theirs.module_.frozen.weight)
+
+
 # ---------------------------------------------------------------- fallbacks
 class BatchNormNet(nn.Module):
     def __init__(self, n_features, n_labels):
