@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.exceptions import ConvergenceWarning
 
+from ._stacklevel import user_stacklevel
 from .objectives import Objective, confusion_counts, make_objective
 
 __all__ = [
@@ -536,7 +537,7 @@ def find_micro_thresholds(
             f"The micro-threshold coordinate ascent did not settle in max_iter={max_iter} "
             "sweeps; increase max_iter.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     score = float(current if obj.greater_is_better else -current)
     return t, score

@@ -458,6 +458,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         if estimators is not None:
             self.estimators_ = estimators
+        elif hasattr(self, "estimators_"):  # from an earlier fit with refit="ensemble"
+            del self.estimators_
         check_finite_scores(folds, self.estimator, method, prefit=self.cv == "prefit")
         warn_skipped([skipped for _, _, skipped in folds], getattr(self, "label_names_", None))
 

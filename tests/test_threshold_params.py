@@ -53,6 +53,15 @@ def test_ensemble_of_a_single_split_is_that_split_model(data):
     np.testing.assert_array_equal(one.predict(X), kept.predict(X))
 
 
+def test_a_refit_after_an_ensemble_fit_drops_the_old_fold_models(data):
+    X, Y = data
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+                             refit="ensemble", random_state=0).fit(X, Y)
+    assert len(opt.estimators_) == 3
+    opt.set_params(refit=True).fit(X, Y)
+    assert not hasattr(opt, "estimators_")
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [
