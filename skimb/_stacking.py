@@ -112,6 +112,7 @@ class StackedModels:
         self.loss_in_one_call = True
         self._shared: dict[str, torch.Tensor] = {}  # name -> (models, ...) leaf, while fitting
         self._transposed: set[str] = set()  # shared Linear weights, stored (models, in, out)
+        self._alias: dict = {}  # a transposed weight -> the contiguous alias the optimizer steps
 
     def __len__(self) -> int:
         return len(self.modules)
@@ -143,7 +144,7 @@ class StackedModels:
             out[name] = part.transpose(1, 2) if name in self._transposed else part
         return out
 
-    def _share(self) -> None:
+    def _share(self, optimizer: torch.optim.Optimizer) -> None:
         """Move each trainable parameter of all the models into one leaf tensor.
 
         The models' ``nn.Parameter`` objects stay (the optimizer holds them),
@@ -153,6 +154,13 @@ class StackedModels:
         and every gradient out of it (for a wide first layer, e.g. 1,836 x 256
         weights in six models, those copies cost about a sixth of the step);
         :meth:`_hand_gradients` gives each model its part of the gradient.
+
+        A Linear weight's model views are transposed (column-major); the
+        optimizer, whose fused kernel would copy such tensors in and out at
+        every step, updates contiguous aliases of the same memory instead
+        (``self._alias``: the model's parameter -> its ``(in, out)`` alias;
+        elementwise updates are the same either way), until :meth:`_unshare`
+        puts the parameters back.
         """
         self._device = next(iter(self.params[0].values())).device if self.params[0] else None
         linear = {f"{prefix}.weight" if prefix else "weight"
@@ -169,21 +177,52 @@ class StackedModels:
                 leaf = torch.stack([p.detach().t() for p in own]).requires_grad_(True)
                 for i, p in enumerate(own):
                     p.data = leaf.data[i].t()
+                    self._alias[p] = leaf.data[i]
                 self._transposed.add(name)
             else:
                 leaf = torch.stack([p.detach() for p in own]).requires_grad_(True)
                 for i, p in enumerate(own):
                     p.data = leaf.data[i]
             self._shared[name] = leaf
+        self._swap(optimizer, self._alias, lambda value: value.t().contiguous())
+
+    @staticmethod
+    def _swap(optimizer, pairs: dict, convert) -> None:
+        """Put ``pairs[p]`` where the optimizer holds ``p``, with ``p``'s state converted."""
+        if not pairs:
+            return
+        for group in optimizer.param_groups:
+            group["params"] = [pairs.get(p, p) for p in group["params"]]
+        for old, new in pairs.items():
+            if old in optimizer.state:
+                optimizer.state[new] = {
+                    key: convert(value) if isinstance(value, torch.Tensor)
+                    and value.shape == old.shape else value
+                    for key, value in optimizer.state.pop(old).items()
+                }
 
     def _hand_gradients(self, models: Sequence[int]) -> None:
-        """Give the listed models their part of the leaves' gradients (views, no copy)."""
+        """Give each model its part of the gradients (views, no copy), where the optimizer looks.
+
+        ``models`` took their step in a batched call: their gradients are in
+        the leaves. The others that took one took it alone, through their own
+        parameters; a transposed weight's gradient then moves to its alias.
+        """
         for name, leaf in self._shared.items():
-            if leaf.grad is None:
-                continue
-            for i in models:
-                grad = leaf.grad[i]
-                self.params[i][name].grad = grad.t() if name in self._transposed else grad
+            transposed = name in self._transposed
+            for i in range(len(self)):
+                p = self.params[i][name]
+                if i in models and leaf.grad is not None:
+                    grad = leaf.grad[i]
+                elif transposed and p.grad is not None:
+                    grad = p.grad.t()
+                    p.grad = None
+                else:
+                    continue
+                if transposed:
+                    self._alias[p].grad = grad
+                else:
+                    p.grad = grad
             leaf.grad = None
 
     def _unshare(self, optimizer: torch.optim.Optimizer) -> None:
@@ -192,15 +231,19 @@ class StackedModels:
         A pickled model then holds only its own parameters, in the layout its
         own ``fit`` gives them.
         """
+        self._swap(optimizer, {q: p for p, q in self._alias.items()},
+                   lambda value: value.t().contiguous())
         for name in self._shared:
             for params in self.params:
                 p = params[name]
                 p.data = p.data.clone(memory_format=torch.contiguous_format)
+                p.grad = None
                 for key, value in optimizer.state.get(p, {}).items():
                     if isinstance(value, torch.Tensor) and value.shape == p.shape:
                         optimizer.state[p][key] = value.clone(memory_format=torch.contiguous_format)
         self._shared = {}
         self._transposed = set()
+        self._alias = {}
 
     def logits(self, group: Sequence[int], x: torch.Tensor) -> torch.Tensor:
         """Outputs ``(len(group), rows, n_labels)``: ``x[j]`` through model ``group[j]``."""
@@ -343,7 +386,7 @@ class StackedModels:
         per_epoch = [1 if batch_size == -1 else -(-n // batch_size) for n in sizes]
         history: list[list[dict]] = [[] for _ in range(m)]
         self.train(True)
-        self._share()
+        self._share(optimizer)
         try:
             self._fit_epochs(optimizer, gather, rows, generators, batch_size, epochs, sizes,
                              per_epoch, shuffle, on_epoch_end, history)

@@ -144,6 +144,27 @@ def test_each_stacked_model_owns_its_parameters_after_training(data):
     assert not torch.equal(weights[0], weights[1])
 
 
+def test_the_optimizer_state_of_a_stacked_model_continues_its_training(data, monkeypatch):
+    # Adam's moments and step counts come back keyed by each model's own
+    # parameters, in their layout: one more epoch of partial_fit then equals
+    # the same epoch after a fit on its own.
+    X, Y = data
+    stacked = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y).estimator_
+    monkeypatch.setattr(folds_module, "why_not_stacked", lambda clf, fit_params: "forced")
+    alone = ThresholdOptimizer(clf(), cv=3, random_state=0).fit(X, Y).estimator_
+    for ours, theirs in zip(stacked.module_.parameters(), alone.module_.parameters()):
+        a, b = stacked.optimizer_.state[ours], alone.optimizer_.state[theirs]
+        assert a["exp_avg"].shape == ours.shape and a["exp_avg"].is_contiguous()
+        np.testing.assert_allclose(a["exp_avg"], b["exp_avg"], atol=1e-6)
+        assert float(a["step"]) == float(b["step"])
+    torch.manual_seed(1)
+    stacked.partial_fit(X, Y)
+    torch.manual_seed(1)
+    alone.partial_fit(X, Y)
+    # 4 more epochs grow the float rounding of 1e-7 to about 6e-5; a lost state gives 3e-2
+    np.testing.assert_allclose(stacked.predict_proba(X), alone.predict_proba(X), atol=1e-3)
+
+
 class FrozenFirstLayer(nn.Module):
     def __init__(self, n_features, n_labels):
         super().__init__()
