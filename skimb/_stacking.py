@@ -11,7 +11,10 @@ through the sum of the models' losses, whose gradient with respect to a
 model's parameters is that model's own gradient.
 
 Each model keeps its own parameters (the modules' own ``nn.Parameter``
-objects, stacked afresh at every step), its own loss (its own
+objects; while :meth:`StackedModels.fit` runs, their data are views of one
+``(models, ...)`` tensor per parameter, so that a step neither copies them
+into a stack nor copies the gradients out, see ``StackedModels._share``),
+its own loss (its own
 ``pos_weight`` and class statistics, from its own training rows) and its own
 random permutation of its own training rows, drawn exactly as
 :class:`skimb._batching.ArrayBatchIterator` draws it. One optimizer holds the
