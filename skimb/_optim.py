@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["build_optimizer", "prefers_fused"]
+__all__ = ["build_optimizer", "check_optimizer_params", "prefers_fused"]
 
 
 def prefers_fused(optimizer_cls, kwargs: dict) -> bool:
@@ -61,3 +61,36 @@ def build_optimizer(optimizer_cls, args, kwargs: dict):
         except (RuntimeError, ValueError):
             pass
     return optimizer_cls(*args, **kwargs)
+
+
+def check_optimizer_params(params: dict) -> None:
+    """Refuse ``optimizer__*`` settings that no training step can run with, before training.
+
+    Parameters
+    ----------
+    params : dict
+        The ``optimizer__*`` parameters, without the prefix.
+
+    Raises
+    ------
+    ValueError
+        For ``differentiable=True``: torch's differentiable optimizers step
+        under autograd (to differentiate through the update, for meta-learning)
+        and so cannot update a module's parameters, leaf tensors, in place;
+        torch raises at the first step, whichever implementation runs.
+
+    Examples
+    --------
+    >>> check_optimizer_params({"weight_decay": 0.1})
+    >>> check_optimizer_params({"differentiable": True})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer__differentiable=True cannot train a module: ...
+    """
+    if params.get("differentiable"):
+        raise ValueError(
+            "optimizer__differentiable=True cannot train a module: a differentiable "
+            "optimizer steps under autograd (to differentiate through the update itself), "
+            "which cannot update the module's parameters in place, so torch would fail at "
+            "the first step. Leave optimizer__differentiable unset."
+        )

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._budget import auto_epochs
-from ._optim import build_optimizer
+from ._optim import build_optimizer, check_optimizer_params
 from ._params import check_counts, check_fit_epochs, check_module_params
 from ._sample_weight import (
     as_loss_n_samples,
@@ -301,6 +301,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
         check_module_params(MLP if self.module is None else self.module,
                             self.get_params_for("module"))
+        check_optimizer_params(self.get_params_for("optimizer"))
         check_thresholds(self.threshold)
         check_device(self.__dict__.get("_device_", "auto"))
         check_train_split(self.train_split)

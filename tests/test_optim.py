@@ -88,3 +88,15 @@ def test_the_stacked_folds_keep_the_implementation(data, monkeypatch, settings, 
     monkeypatch.setattr(folds_module, "_joint_optimizer", spy)
     ThresholdOptimizer(clf(**settings), cv=3, random_state=0).fit(X, Y)
     assert len(seen) == 1 and implementation(seen[0]) == expected
+
+
+
+def test_a_differentiable_optimizer_is_refused_before_training(data):
+    # torch's differentiable optimizers step under autograd and fail on the module's
+    # leaf parameters at the first step (a torch traceback, whichever implementation).
+    X, Y = data
+    for model in (clf(optimizer__differentiable=True),
+                  ThresholdOptimizer(clf(optimizer__differentiable=True), cv=3)):
+        with pytest.raises(ValueError, match="optimizer__differentiable=True"):
+            model.fit(X, Y)
+    clf(optimizer__differentiable=False).fit(X, Y)
