@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from numbers import Integral
 
 from torch import nn
 
@@ -29,6 +30,14 @@ class MLP(nn.Module):
     dropout : float, default=0.2
         Dropout probability after each hidden layer.
 
+    Raises
+    ------
+    TypeError
+        ``hidden_units`` is not a sequence (e.g. ``5`` for ``(5,)``).
+    ValueError
+        A width that is not a positive whole number, or ``dropout`` outside
+        ``[0, 1)``.
+
     Examples
     --------
     >>> import torch
@@ -47,6 +56,19 @@ class MLP(nn.Module):
         super().__init__()
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        if not isinstance(hidden_units, Iterable) or isinstance(hidden_units, str):
+            raise TypeError(
+                f"hidden_units must be a sequence of widths, one per hidden layer, got "
+                f"{hidden_units!r}: for one layer of {hidden_units!r} units pass "
+                f"({hidden_units!r},); () gives a linear model."
+            )
+        hidden_units = tuple(hidden_units)
+        if not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0
+                   for u in hidden_units):
+            raise ValueError(
+                f"hidden_units must hold positive whole numbers (layer widths), got "
+                f"{hidden_units!r}, e.g. (256,) or (128, 64); () gives a linear model."
+            )
         layers: list[nn.Module] = []
         width = n_features
         for units in hidden_units:

@@ -221,3 +221,21 @@ def test_an_element_weight_on_a_skimb_loss_is_refused_before_training(criterion)
                        r"FocalLoss, which takes .*gamma"):
         MultiLabelImbalancedClassifier(criterion="focal", criterion__gama=2,
                                        max_epochs=1).fit(X, Y)
+
+
+@pytest.mark.parametrize(("hidden_units", "error", "message"), [
+    (5, TypeError, r"hidden_units must be a sequence of widths.*got 5.*\(5,\)"),
+    ((16, 0), ValueError, r"positive whole numbers.*got \(16, 0\)"),
+    ((-3,), ValueError, r"positive whole numbers.*got \(-3,\)"),
+    ((8.0,), ValueError, r"positive whole numbers.*got \(8.0,\)"),
+])
+def test_mlp_hidden_units_are_checked_in_words(hidden_units, error, message, monkeypatch):
+    # Without the check: "'int' object is not iterable", torch's "negative dimension",
+    # or, for a width 0, a model whose output ignores X, trained without a word.
+    _clf(module__hidden_units=[4, np.int64(3)]).fit(X, Y)  # a list, NumPy integers
+    trained = []
+    monkeypatch.setattr(MultiLabelImbalancedClassifier, "train_step",
+                        lambda self, *a, **k: trained.append(1))
+    with pytest.raises(error, match=message):
+        _clf(module__hidden_units=hidden_units).fit(X, Y)
+    assert not trained
