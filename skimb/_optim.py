@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["build_optimizer", "check_optimizer_params", "prefers_fused"]
+import torch
+
+__all__ = ["build_optimizer", "check_optimizer_params", "has_sparse_gradients", "prefers_fused"]
 
 
 def prefers_fused(optimizer_cls, kwargs: dict) -> bool:
@@ -46,8 +48,36 @@ def prefers_fused(optimizer_cls, kwargs: dict) -> bool:
             and kwargs.get("foreach") is None)
 
 
-def build_optimizer(optimizer_cls, args, kwargs: dict):
+def has_sparse_gradients(module) -> bool:
+    """Whether ``module`` has a layer whose weight gets sparse gradients.
+
+    Parameters
+    ----------
+    module : torch.nn.Module or None
+
+    Returns
+    -------
+    bool
+        True when one of its modules is an ``nn.Embedding`` or
+        ``nn.EmbeddingBag`` with ``sparse=True``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> has_sparse_gradients(torch.nn.Embedding(10, 3, sparse=True))
+    True
+    """
+    if not isinstance(module, torch.nn.Module):
+        return False
+    return any(isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)) and m.sparse
+               for m in module.modules())
+
+
+def build_optimizer(optimizer_cls, args, kwargs: dict, *, sparse: bool = False):
     """``optimizer_cls(*args, **kwargs)``, with ``fused=True`` where :func:`prefers_fused` says so.
+
+    ``sparse=True`` (the module has sparse gradients, :func:`has_sparse_gradients`)
+    builds it as configured: the fused kernels refuse sparse gradients.
 
     Raises
     ------
@@ -55,7 +85,7 @@ def build_optimizer(optimizer_cls, args, kwargs: dict):
     kernel itself (RuntimeError or ValueError, e.g. parameters on a device
     without one, or not floating point) falls back to the user's configuration.
     """
-    if prefers_fused(optimizer_cls, kwargs):
+    if not sparse and prefers_fused(optimizer_cls, kwargs):
         try:
             return optimizer_cls(*args, **{**kwargs, "fused": True})
         except (RuntimeError, ValueError):

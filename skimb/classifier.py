@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._budget import auto_epochs
-from ._optim import build_optimizer, check_optimizer_params
+from ._optim import build_optimizer, check_optimizer_params, has_sparse_gradients
 from ._params import check_counts, check_fit_epochs, check_module_params
 from ._sample_weight import (
     as_loss_n_samples,
@@ -108,8 +108,9 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         Its keyword arguments are routed as ``optimizer__name=value``. Where
         neither ``optimizer__fused`` nor ``optimizer__foreach`` is set and the
         class has a fused kernel (Adam, AdamW, SGD, Adagrad), it is built with
-        ``fused=True``: the same update, up to rounding, faster than torch's
-        default loop over the parameters on the CPU.
+        ``fused=True`` (unless the module has sparse gradients): the same
+        update, up to rounding, faster than torch's default loop over the
+        parameters on the CPU.
     lr : float, default=1e-3
     max_epochs : int >= 1 or "auto", default="auto"
         Epochs of each ``fit`` (and of each ``partial_fit`` call); 0 and bools
@@ -769,7 +770,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         (see :mod:`skimb._optim`).
         """
         args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
-        self.optimizer_ = build_optimizer(self.optimizer, args, kwargs)
+        self.optimizer_ = build_optimizer(self.optimizer, args, kwargs,
+                                          sparse=has_sparse_gradients(self.module_))
         self.grad_scaler_ = None
         return self
 

@@ -100,3 +100,27 @@ def test_a_differentiable_optimizer_is_refused_before_training(data):
         with pytest.raises(ValueError, match="optimizer__differentiable=True"):
             model.fit(X, Y)
     clf(optimizer__differentiable=False).fit(X, Y)
+
+
+class _SparseEmbedding(torch.nn.Module):
+    """Features as token ids (0..9) through an embedding with sparse gradients."""
+
+    def __init__(self, n_labels=4):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(10, 4, sparse=True)
+        self.output = torch.nn.Linear(4, n_labels)
+
+    def forward(self, X):
+        return self.output(self.embedding(X.long().clamp(0, 9)).mean(1))
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adagrad])
+def test_sparse_gradients_keep_torchs_own_implementation(data, optimizer):
+    # SGD and Adagrad take sparse gradients (nn.Embedding(sparse=True)); their fused
+    # kernels refuse them at the first step.
+    X, Y = data
+    model = MultiLabelImbalancedClassifier(
+        module=_SparseEmbedding, optimizer=optimizer, lr=0.1, max_epochs=2, random_state=0,
+    ).fit(np.abs(X) * 3, Y)
+    assert implementation(model.optimizer_) == "loop"
+    assert implementation(clf(optimizer=optimizer).fit(X, Y).optimizer_) == "fused"
