@@ -114,6 +114,7 @@ class _SparseEmbedding(torch.nn.Module):
         return self.output(self.embedding(X.long().clamp(0, 9)).mean(1))
 
 
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")  # torch, for Adagrad
 @pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adagrad])
 def test_sparse_gradients_keep_torchs_own_implementation(data, optimizer):
     # SGD and Adagrad take sparse gradients (nn.Embedding(sparse=True)); their fused
