@@ -15,6 +15,7 @@ optimizer is built as the user configured it.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 
 import torch
@@ -93,30 +94,60 @@ def build_optimizer(optimizer_cls, args, kwargs: dict, *, sparse: bool = False):
     return optimizer_cls(*args, **kwargs)
 
 
-def check_optimizer_params(params: dict) -> None:
+def check_optimizer_params(params: dict, optimizer_cls=None) -> None:
     """Refuse ``optimizer__*`` settings that no training step can run with, before training.
 
     Parameters
     ----------
     params : dict
-        The ``optimizer__*`` parameters, without the prefix.
+        The ``optimizer__*`` parameters, without the prefix (skorch's
+        per-group ``param_groups`` settings are not checked here).
+    optimizer_cls : type or None, default=None
+        The optimizer class; when given, a name its signature does not take
+        is refused (unless it takes ``**kwargs``).
 
     Raises
     ------
     ValueError
-        For ``differentiable=True``: torch's differentiable optimizers step
-        under autograd (to differentiate through the update, for meta-learning)
-        and so cannot update a module's parameters, leaf tensors, in place;
-        torch raises at the first step, whichever implementation runs.
+        For a name the optimizer does not take, naming the closest one it
+        takes; for ``differentiable=True``: torch's differentiable optimizers
+        step under autograd (to differentiate through the update, for
+        meta-learning) and so cannot update a module's parameters, leaf
+        tensors, in place; torch raises at the first step, whichever
+        implementation runs.
 
     Examples
     --------
-    >>> check_optimizer_params({"weight_decay": 0.1})
+    >>> import torch
+    >>> check_optimizer_params({"weight_decay": 0.1}, torch.optim.AdamW)
+    >>> check_optimizer_params({"betaz": (0.9, 0.99)}, torch.optim.AdamW)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer__betaz is not a parameter of the optimizer AdamW (did you mean ...
     >>> check_optimizer_params({"differentiable": True})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: optimizer__differentiable=True cannot train a module: ...
     """
+    own = [key for key in params  # skorch's own: per-group settings
+           if key != "param_groups" and not key.startswith("param_groups__")]
+    try:
+        signature = inspect.signature(optimizer_cls) if isinstance(optimizer_cls, type) else None
+    except (TypeError, ValueError):
+        signature = None
+    if signature is not None and not any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
+    ):
+        takes = [name for name in signature.parameters if name != "params"]
+        unknown = [key for key in own if key not in takes]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], takes, n=1)
+            raise ValueError(
+                f"optimizer__{unknown[0]} is not a parameter of the optimizer "
+                f"{optimizer_cls.__name__}"
+                + (f" (did you mean optimizer__{close[0]}?)" if close else "")
+                + f". It takes {', '.join(f'optimizer__{name}' for name in takes)}."
+            )
     if params.get("differentiable"):
         raise ValueError(
             "optimizer__differentiable=True cannot train a module: a differentiable "

@@ -302,7 +302,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         validate_parameter_constraints(self._skimb_constraints, params, type(self).__name__)
         check_module_params(MLP if self.module is None else self.module,
                             self.get_params_for("module"))
-        check_optimizer_params(self.get_params_for("optimizer"))
+        check_optimizer_params(self.get_params_for("optimizer"), self.optimizer)
         check_thresholds(self.threshold)
         check_device(self.__dict__.get("_device_", "auto"))
         check_train_split(self.train_split)

@@ -125,3 +125,20 @@ def test_sparse_gradients_keep_torchs_own_implementation(data, optimizer):
     ).fit(np.abs(X) * 3, Y)
     assert implementation(model.optimizer_) == "loop"
     assert implementation(clf(optimizer=optimizer).fit(X, Y).optimizer_) == "fused"
+
+
+def test_a_misspelled_optimizer_parameter_is_named_before_training(data):
+    X, Y = data
+    model = clf(optimizer__betaz=(0.9, 0.99))
+    with pytest.raises(ValueError, match=r"^optimizer__betaz is not a parameter of the "
+                                         r"optimizer AdamW \(did you mean optimizer__betas\?\)"):
+        model.fit(X, Y)
+    assert not hasattr(model, "module_")
+
+
+def test_optimizer_parameters_it_takes_and_skorchs_param_groups_pass(data):
+    X, Y = data
+    model = clf(optimizer__betas=(0.8, 0.9), optimizer__weight_decay=0.0,
+                optimizer__param_groups=[("layers.0.*", {"lr": 0.01})]).fit(X, Y)
+    assert model.optimizer_.param_groups[0]["lr"] == 0.01
+    assert model.optimizer_.param_groups[0]["betas"] == (0.8, 0.9)
