@@ -15,10 +15,11 @@ optimizer is built as the user configured it.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 
 import torch
+
+from ._params import refuse_unknown_names
 
 __all__ = ["build_optimizer", "check_optimizer_params", "has_sparse_gradients", "prefers_fused"]
 
@@ -139,15 +140,9 @@ def check_optimizer_params(params: dict, optimizer_cls=None) -> None:
         p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
     ):
         takes = [name for name in signature.parameters if name != "params"]
-        unknown = [key for key in own if key not in takes]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], takes, n=1)
-            raise ValueError(
-                f"optimizer__{unknown[0]} is not a parameter of the optimizer "
-                f"{optimizer_cls.__name__}"
-                + (f" (did you mean optimizer__{close[0]}?)" if close else "")
-                + f". It takes {', '.join(f'optimizer__{name}' for name in takes)}."
-            )
+        refuse_unknown_names(own, takes, takes, prefix="optimizer",
+                             owner=f"the optimizer {optimizer_cls.__name__}",
+                             listed=", ".join(f"optimizer__{name}" for name in takes))
     if params.get("differentiable"):
         raise ValueError(
             "optimizer__differentiable=True cannot train a module: a differentiable "

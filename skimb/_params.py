@@ -16,7 +16,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
-__all__ = ["check_counts", "check_fit_epochs", "check_module_params"]
+__all__ = ["check_counts", "check_fit_epochs", "check_module_params", "refuse_unknown_names"]
 
 
 def check_counts(params: dict, owner: str) -> None:
@@ -64,6 +64,40 @@ def check_fit_epochs(epochs) -> int:
             "more (0 builds the model without training), or leave it out to use max_epochs."
         )
     return int(epochs)
+
+
+def refuse_unknown_names(given, accepted, suggestions, *, prefix: str, owner: str,
+                         listed: str) -> None:
+    """Refuse the first name of ``given`` that is not in ``accepted``, naming the closest.
+
+    Parameters
+    ----------
+    given : iterable of str
+        The names the user set (without ``prefix__``).
+    accepted : collection of str
+        The names the callee takes.
+    suggestions : sequence of str
+        The names a "did you mean" may propose.
+    prefix : str
+        The routing prefix, e.g. ``"module"``.
+    owner : str
+        What takes them, e.g. ``"the module MLP"``.
+    listed : str
+        The end of the message: what it takes.
+
+    Raises
+    ------
+    ValueError
+        ``"{prefix}__{name} is not a parameter of {owner} (did you mean ...?). It takes {listed}."``
+    """
+    unknown = [name for name in given if name not in accepted]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], suggestions, n=1)
+        raise ValueError(
+            f"{prefix}__{unknown[0]} is not a parameter of {owner}"
+            + (f" (did you mean {prefix}__{close[0]}?)" if close else "")
+            + f". It takes {listed}."
+        )
 
 
 def check_module_params(module, params: dict, filled=("n_features", "n_labels")) -> None:
@@ -119,14 +153,9 @@ n_labels come from the data).
     listed = ", ".join(f"module__{p}" for p in own) or "no parameters of its own"
     if filled:
         listed += f" ({' and '.join(filled)} come from the data)"
-    unknown = [] if takes_any else [p for p in params if p not in named]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], own, n=1)
-        raise ValueError(
-            f"module__{unknown[0]} is not a parameter of the module {name}"
-            + (f" (did you mean module__{close[0]}?)" if close else "")
-            + f". It takes {listed}."
-        )
+    if not takes_any:
+        refuse_unknown_names(params, named, own, prefix="module",
+                             owner=f"the module {name}", listed=listed)
     missing = [p for p, spec in named.items()
                if spec.default is inspect.Parameter.empty and p not in params
                and p not in filled]

@@ -234,8 +234,8 @@ class StackedModels:
         A pickled model then holds only its own parameters, in the layout its
         own ``fit`` gives them.
         """
-        self._swap(optimizer, {q: p for p, q in self._alias.items()},
-                   lambda value: value.t().contiguous())
+        # back to the parameters as transposed views; made contiguous below
+        self._swap(optimizer, {q: p for p, q in self._alias.items()}, lambda value: value.t())
         for name in self._shared:
             for params in self.params:
                 p = params[name]
