@@ -6,8 +6,9 @@ collate the rows into a batch (skorch #322, #1100). For tabular and sparse data
 that per-row work costs more than the model. :class:`ArrayBatchIterator` does
 what a hand-written loop does instead: it turns X and y into tensors once,
 draws a permutation per epoch, and takes each batch as one ``index_select`` of
-the whole tensors. Sparse X stays sparse (CSR) and is densified one batch at a
-time.
+the whole tensors. Sparse X stays sparse (CSR): each batch is densified, or,
+for a module that takes sparse batches (the default MLP, on the CPU), passed as
+a torch sparse CSR tensor (``sparse_batches``, see :mod:`skimb._sparse_linear`).
 
 Where the data lives:
 
@@ -36,6 +37,8 @@ import scipy.sparse as sp
 import torch
 from skorch.dataset import Dataset
 from torch.utils.data import Subset
+
+from ._sparse_linear import csr_tensor
 
 __all__ = [
     "DEVICE_DATA_FRACTION", "ArrayBatchIterator", "draw_permutation", "in_memory_arrays",
@@ -164,6 +167,20 @@ def _nbytes(dataset) -> int:
     return size + (0 if y is None else y.nbytes)
 
 
+def _entries(crow, rows, nnz: int):
+    """Where the entries of the given rows lie: their local row, their position, row lengths."""
+    b = rows.numel()
+    starts = crow[rows]
+    lengths = crow[rows + 1] - starts
+    local = torch.repeat_interleave(
+        torch.arange(b, device=crow.device), lengths, output_size=nnz
+    )
+    # Position of every entry in the CSR arrays: its row's start plus its rank in the row.
+    first = torch.cumsum(lengths, 0) - lengths
+    position = (starts - first)[local] + torch.arange(nnz, device=crow.device)
+    return local, position, lengths
+
+
 def csr_rows_to_dense(crow, col, val, rows, nnz: int, n_cols: int, out=None):
     """Dense ``(len(rows), n_cols)`` block of the given rows of a CSR matrix.
 
@@ -187,21 +204,24 @@ def csr_rows_to_dense(crow, col, val, rows, nnz: int, n_cols: int, out=None):
     -------
     Tensor
     """
-    b = rows.numel()
     if out is None:
-        out = torch.zeros((b, n_cols), dtype=val.dtype, device=val.device)
+        out = torch.zeros((rows.numel(), n_cols), dtype=val.dtype, device=val.device)
     if nnz == 0:
         return out
-    starts = crow[rows]
-    lengths = crow[rows + 1] - starts
-    local = torch.repeat_interleave(
-        torch.arange(b, device=val.device), lengths, output_size=nnz
-    )
-    # Position of every entry in the CSR arrays: its row's start plus its rank in the row.
-    first = torch.cumsum(lengths, 0) - lengths
-    position = (starts - first)[local] + torch.arange(nnz, device=val.device)
+    local, position, _ = _entries(crow, rows, nnz)
     out[local, col[position]] = val[position]
     return out
+
+
+def csr_rows(crow, col, val, rows, nnz: int, n_cols: int) -> torch.Tensor:
+    """The given rows of a CSR matrix as a torch sparse CSR tensor ``(len(rows), n_cols)``.
+
+    Same arguments as :func:`csr_rows_to_dense`; the arrays are new tensors.
+    """
+    _, position, lengths = _entries(crow, rows, nnz)
+    pointers = torch.zeros(rows.numel() + 1, dtype=crow.dtype, device=crow.device)
+    torch.cumsum(lengths, 0, out=pointers[1:])
+    return csr_tensor(pointers, col[position], val[position], (rows.numel(), n_cols))
 
 
 class ArrayBatchIterator:
@@ -223,10 +243,14 @@ class ArrayBatchIterator:
         A new permutation every epoch, drawn as ``DataLoader(shuffle=True)`` draws it.
     device : str or torch.device, default="cpu"
         Where the batches are delivered.
+    sparse_batches : bool, default=False
+        For a CSR ``X`` stored on the CPU: deliver each batch of X as a torch
+        sparse CSR tensor (for modules that take one, e.g.
+        :class:`skimb.modules.MLP`) instead of densifying it.
     """
 
     def __init__(self, dataset, rows=None, *, batch_size: int, shuffle: bool = False,
-                 device="cpu"):
+                 device="cpu", sparse_batches: bool = False):
         self.device = torch.device(device)
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -237,6 +261,8 @@ class ArrayBatchIterator:
         self.storage = self.device if resident else torch.device("cpu")
         self._pin = self.storage.type == "cpu" and self.device.type == "cuda"
         self._tensors = _store(dataset, self.storage)
+        self.sparse_batches = (self.sparse and sparse_batches and self.storage.type == "cpu"
+                               and self.device.type == "cpu")
         self._rows = None if rows is None else torch.from_numpy(rows)
 
     def __len__(self) -> int:
@@ -264,6 +290,8 @@ class ArrayBatchIterator:
             index = torch.arange(start, stop, device=self.storage)
         else:
             index = rows[start:stop]
+        if self.sparse_batches:
+            return csr_rows(t["crow"], t["col"], t["val"], index, nnz, self.n_features)
         out = self._new((stop - start, self.n_features), t["val"].dtype).zero_()
         csr_rows_to_dense(t["crow"], t["col"], t["val"], index, nnz, self.n_features, out=out)
         return out.to(self.device, non_blocking=True)

@@ -179,7 +179,9 @@ def fit_folds(clf, X, y, splits, *, response_method: str, refit: bool,
     optimizer = _joint_optimizer([est.optimizer_ for est in models])
     iterator_params = clf.get_params_for("iterator_train")
     batch_size = iterator_params.get("batch_size", clf.batch_size)
-    data = ArrayBatchIterator(Dataset(Xv, Yv), batch_size=max(batch_size, 1), device=clf.device)
+    data = ArrayBatchIterator(Dataset(Xv, Yv), batch_size=max(batch_size, 1), device=clf.device,
+                              sparse_batches=models[0]._takes_sparse_batches()
+                              and stack.takes_sparse_rows)
     n_params = sum(p.numel() for p in models[0].module_.parameters())
     rows_per_step = len(parts[0]) if batch_size == -1 else batch_size
     threads = resolve_num_threads(clf.num_threads, len(models) * rows_per_step * n_params)

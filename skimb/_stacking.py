@@ -53,6 +53,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._batching import draw_permutation
+from ._sparse_linear import sparse_rows_product
 
 __all__ = ["NonFiniteLoss", "NotStackable", "StackedModels"]
 
@@ -113,6 +114,24 @@ class StackedModels:
             lambda p, b, lb, x, y: loss_of(lb, forward(p, b, x), y), randomness="same"
         )
         self.loss_in_one_call = True
+        # Sparse rows (a torch sparse CSR batch): the first Linear layer on them
+        # (_sparse_first), the rest of the module under vmap.
+        self._first = None
+        if callable(getattr(base, "_sparse_split", None)):
+            self._first, rest = base._sparse_split()
+            names = {id(t): n for n, t in (*base.named_parameters(), *base.named_buffers())}
+            self._rest_names = [(names[id(t)], n) for n, t in
+                                (*rest.named_parameters(), *rest.named_buffers())]
+
+            def rest_forward(p, b, h):
+                return functional_call(rest, (p, b), (h,))
+
+            self._vmap_rest = vmap(rest_forward, randomness="same")
+            self._vmap_rest_step = vmap(
+                lambda p, b, lb, h, y: loss_of(lb, rest_forward(p, b, h), y), randomness="same"
+            )
+        #: Whether :meth:`step_losses` takes sparse CSR rows (the module has ``_sparse_split``).
+        self.takes_sparse_rows = self._first is not None
         self._shared: dict[str, torch.Tensor] = {}  # name -> (models, ...) leaf, while fitting
         self._transposed: set[str] = set()  # shared Linear weights, stored (models, in, out)
         self._alias: dict = {}  # a transposed weight -> the contiguous alias the optimizer steps
@@ -249,8 +268,43 @@ class StackedModels:
         self._alias = {}
 
     def logits(self, group: Sequence[int], x: torch.Tensor) -> torch.Tensor:
-        """Outputs ``(len(group), rows, n_labels)``: ``x[j]`` through model ``group[j]``."""
+        """Outputs ``(len(group), rows, n_labels)``: ``x[j]`` through model ``group[j]``.
+
+        ``x`` is ``(len(group), rows, n_features)``, or a sparse CSR tensor of
+        the groups' rows one after the other (``(len(group) * rows, n_features)``).
+        """
+        if x.layout == torch.sparse_csr:
+            h, params, buffers = self._sparse_first(group, x)
+            return self._vmap_rest(params, buffers, h)
         return self._forward(self._params(group), _stack(self.buffers, group), x)
+
+    def _sparse_first(self, group: Sequence[int], x: torch.Tensor):
+        """The first layer's outputs ``(len(group), rows, units)`` on sparse rows, and the rest's
+        stacked parameters and buffers (named as in the rest module).
+
+        The models' first-layer weights, ``(len(group), in, units)``, are one
+        ``(len(group) * in, units)`` table; model ``j``'s rows read its part
+        (their column indices shifted by ``j * in``), so one sparse product
+        computes every model's layer (:func:`skimb._sparse_linear.sparse_rows_product`).
+        """
+        if self._first is None:
+            raise NotStackable("the module does not take sparse CSR batches")
+        params = self._params(group)
+        weight = params[self._first + ".weight"].transpose(1, 2)  # (models, in, units)
+        bias = params.get(self._first + ".bias")
+        g, n_in = weight.shape[0], weight.shape[1]
+        crow, col, val = x.crow_indices(), x.col_indices(), x.values()
+        rows = (len(crow) - 1) // g
+        per_model = crow[::rows].diff()
+        shift = torch.repeat_interleave(torch.arange(g, device=col.device) * n_in, per_model,
+                                        output_size=len(col))
+        h = sparse_rows_product(crow, col + shift, val, weight.reshape(g * n_in, -1))
+        h = h.view(g, rows, -1)
+        if bias is not None:
+            h = h + bias[:, None, :]
+        buffers = _stack(self.buffers, group)
+        return (h, {rest: params[name] for name, rest in self._rest_names if name in params},
+                {rest: buffers[name] for name, rest in self._rest_names if name in buffers})
 
     def step_losses(self, group: Sequence[int], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Each model's loss on its own batch ``x[j], y[j]``, shape ``(len(group),)``.
@@ -258,9 +312,13 @@ class StackedModels:
         A group of one model (the tail of an epoch, where the models' batches
         differ in size) calls the module and loss directly, without ``vmap``.
         """
+        sparse = x.layout == torch.sparse_csr
         if len(group) == 1:
             i = group[0]
-            return self.criteria[i](self.modules[i](x[0]), y[0]).reshape(1)
+            return self.criteria[i](self.modules[i](x if sparse else x[0]), y[0]).reshape(1)
+        if sparse and self.loss_in_one_call:
+            h, params, buffers = self._sparse_first(group, x)
+            return self._vmap_rest_step(params, buffers, _stack(self.loss_buffers, group), h, y)
         if self.loss_in_one_call:
             return self._vmap_step(
                 self._params(group), _stack(self.buffers, group),
@@ -423,7 +481,8 @@ class StackedModels:
                     first = step * (sizes[group[0]] if batch_size == -1 else batch_size)
                     index = torch.cat([orders[i][first:first + size] for i in group])
                     xb, yb = gather(index)
-                    xb = xb.view(len(group), size, *xb.shape[1:])
+                    if xb.layout != torch.sparse_csr:  # sparse: the rows one after the other
+                        xb = xb.view(len(group), size, *xb.shape[1:])
                     yb = yb.view(len(group), size, *yb.shape[1:])
                     loss = self.step_losses(group, xb, yb)
                     total = loss.sum() if total is None else total + loss.sum()

@@ -38,6 +38,7 @@ from ._sample_weight import (
     weighted_statistics,
     with_weights,
 )
+from ._sparse_linear import column_major_first_layer
 from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
@@ -666,9 +667,21 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         if iterator is None:
             arrays = self._in_memory_arrays(dataset, kwargs)
             if arrays is not None:
-                return ArrayBatchIterator(*arrays, device=self.device, **kwargs)
+                return ArrayBatchIterator(*arrays, device=self.device,
+                                          sparse_batches=self._takes_sparse_batches(), **kwargs)
             iterator = DataLoader
         return iterator(dataset, **kwargs)
+
+    def _takes_sparse_batches(self) -> bool:
+        """Whether batches of a CSR X go to the module as torch sparse CSR tensors.
+
+        For a module that declares it takes them (``accepts_sparse_csr``, e.g.
+        :class:`~skimb.modules.MLP`), in float32 (no ``precision``), not
+        compiled; the iterator adds: on the CPU.
+        """
+        module = getattr(self, "module_", None)
+        return (getattr(module, "accepts_sparse_csr", False) is True
+                and self.precision is None and not self.compile)
 
     def _in_memory_arrays(self, dataset, iterator_kwargs):
         """The arrays behind ``dataset`` when the slicing iterator applies, else None."""
@@ -928,6 +941,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
+                if sp.issparse(X) and self._takes_sparse_batches():
+                    column_major_first_layer(self.module_)
             else:
                 self._initialize_criterion()
             if w is not None:

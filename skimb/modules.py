@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from numbers import Integral
 
+import torch
 from torch import nn
+
+from ._sparse_linear import sparse_linear
 
 __all__ = ["MLP"]
 
@@ -77,5 +81,31 @@ class MLP(nn.Module):
         layers.append(nn.Linear(width, n_labels))
         self.layers = nn.Sequential(*layers)
 
+    #: Takes a torch sparse CSR batch (see :meth:`forward`).
+    accepts_sparse_csr = True
+
     def forward(self, X):
+        """Logits ``(rows, n_labels)`` of a batch ``X`` of shape ``(rows, n_features)``.
+
+        ``X`` is a float32 tensor, dense or sparse CSR (``layout=torch.sparse_csr``,
+        as :class:`~skimb.MultiLabelImbalancedClassifier` passes batches of a
+        SciPy CSR matrix on the CPU): the first layer then sums the weights of
+        each row's stored columns instead of multiplying by the zeros
+        (``torch.nn.functional.embedding_bag``), the same values up to rounding.
+        """
+        if X.layout == torch.sparse_csr:
+            first = self.layers[0]
+            h = sparse_linear(X, first.weight, first.bias)
+            for layer in list(self.layers)[1:]:
+                h = layer(h)
+            return h
         return self.layers(X)
+
+    def _sparse_split(self) -> tuple[str, nn.Module]:
+        """The name of the first Linear layer and a module computing the rest of ``forward``.
+
+        The rest's parameter names are the MLP's without the ``layers.`` prefix
+        (for :class:`skimb._stacking.StackedModels`, which computes the first
+        layer of several models on sparse rows itself).
+        """
+        return "layers.0", nn.Sequential(OrderedDict(list(self.layers.named_children())[1:]))

@@ -165,8 +165,13 @@ def test_csr_rows_to_dense_matches_scipy():
     assert Xb.tolist() == [[0, 2, 1, 0]]
 
 
-def test_sparse_X_is_densified_one_batch_at_a_time(monkeypatch):
-    # 3,000 x 20,000: 240 MB when dense, 0.4 MB as CSR.
+@pytest.mark.parametrize("module_takes_csr", [True, False])
+def test_sparse_X_is_taken_one_batch_at_a_time(monkeypatch, module_takes_csr):
+    # 3,000 x 20,000: 240 MB when dense, 0.4 MB as CSR. The MLP takes sparse CSR
+    # batches; a module that does not gets each batch densified on its own.
+    from skimb.modules import MLP
+
+    monkeypatch.setattr(MLP, "accepts_sparse_csr", module_takes_csr)
     rng = np.random.RandomState(0)
     nnz = 30_000
     X = sp.csr_matrix(
@@ -175,12 +180,17 @@ def test_sparse_X_is_densified_one_batch_at_a_time(monkeypatch):
         shape=(3000, 20_000),
     )
     Y = (rng.rand(3000, 3) < 0.2).astype(int)
-    blocks = []
-    real = batching.csr_rows_to_dense
+    blocks, sparse_blocks = [], []
+    real, real_rows = batching.csr_rows_to_dense, batching.csr_rows
 
     def recording(*args, **kwargs):
         out = real(*args, **kwargs)
         blocks.append(out.shape)
+        return out
+
+    def recording_rows(*args, **kwargs):
+        out = real_rows(*args, **kwargs)
+        sparse_blocks.append(out.shape)
         return out
 
     densified = []
@@ -191,14 +201,16 @@ def test_sparse_X_is_densified_one_batch_at_a_time(monkeypatch):
         return real_toarray(self, *args, **kwargs)
 
     monkeypatch.setattr(batching, "csr_rows_to_dense", recording)
+    monkeypatch.setattr(batching, "csr_rows", recording_rows)
     monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
     clf = fast(
         max_epochs=1, batch_size=100, module__hidden_units=(4,), check_collapse=False
     ).fit(X, Y)
     assert clf.predict_proba(X[:250]).shape == (250, 3)
-    assert len(blocks) == 30 + 3  # the training epoch and the prediction
-    assert max(rows for rows, _ in blocks) == 100
-    assert all(cols == 20_000 for _, cols in blocks)
+    taken, other = (sparse_blocks, blocks) if module_takes_csr else (blocks, sparse_blocks)
+    assert len(taken) == 30 + 3 and not other  # the training epoch and the prediction
+    assert max(rows for rows, _ in taken) == 100
+    assert all(cols == 20_000 for _, cols in taken)
     assert max((rows for rows, _ in densified), default=0) <= 2  # the module check only
 
 

@@ -1,0 +1,220 @@
+"""Sparse rows through the MLP's first layer: the product, the batches, the fits."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+import skimb._sparse_linear as sparse_module
+import skimb._stacking as stacking_module
+from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer
+from skimb._batching import ArrayBatchIterator, csr_rows
+from skimb._sparse_linear import csr_tensor, sparse_linear, sparse_rows_product
+from skimb.modules import MLP
+
+
+def random_csr(n=40, d=30, density=0.1, seed=0, dtype=np.float32):
+    X = sp.random(n, d, density=density, random_state=seed, format="csr", dtype=dtype)
+    X = X.tolil()
+    X[3] = 0  # an empty row, and the last row empty too
+    X[n - 1] = 0
+    return X.tocsr()
+
+
+def as_tensor(X):
+    return csr_tensor(torch.from_numpy(X.indptr.astype(np.int64)),
+                      torch.from_numpy(X.indices.astype(np.int64)),
+                      torch.from_numpy(X.data), X.shape)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = sp.random(500, 60, density=0.08, random_state=1, format="csr", dtype=np.float32)
+    scores = X @ rng.normal(size=(60, 4))
+    Y = (scores > np.quantile(scores, [0.7, 0.8, 0.9, 0.95], axis=0).diagonal()).astype(int)
+    return X, Y
+
+
+def clf(**kw):
+    kw.setdefault("max_epochs", 3)
+    kw.setdefault("random_state", 0)
+    kw.setdefault("batch_size", 64)
+    if kw.get("module") is None:
+        kw.setdefault("module__dropout", 0.0)
+    kw.setdefault("verbose", 0)
+    return MultiLabelImbalancedClassifier(**kw)
+
+
+# ------------------------------------------------------------- the product
+def test_product_and_its_gradient_equal_the_dense_ones():
+    X = random_csr(dtype=np.float64)
+    weight = torch.randn(30, 7, dtype=torch.float64, requires_grad=True)
+    crow = torch.from_numpy(X.indptr.astype(np.int64))
+    col = torch.from_numpy(X.indices.astype(np.int64))
+    val = torch.from_numpy(X.data)
+    out = sparse_rows_product(crow, col, val, weight)
+    dense = torch.from_numpy(X.toarray()) @ weight
+    torch.testing.assert_close(out, dense)
+    assert torch.all(out[3] == 0) and torch.all(out[-1] == 0)  # empty rows
+    grad = torch.randn_like(out)
+    (ours,) = torch.autograd.grad(out, weight, grad)
+    (theirs,) = torch.autograd.grad(dense, weight, grad)
+    torch.testing.assert_close(ours, theirs)
+    assert torch.autograd.gradcheck(lambda w: sparse_rows_product(crow, col, val, w), (weight,))
+
+
+def test_a_transposed_weight_gives_the_same_product():
+    X = as_tensor(random_csr())
+    weight = torch.randn(7, 30)
+    column_major = weight.t().contiguous().t()
+    torch.testing.assert_close(sparse_linear(X, weight, None), sparse_linear(X, column_major, None))
+    torch.testing.assert_close(sparse_linear(X, weight, torch.ones(7)),
+                               X.to_dense() @ weight.t() + 1)
+
+
+@pytest.mark.parametrize("hidden", [(), (16,), (16, 8)])
+def test_mlp_on_sparse_rows_equals_the_mlp_on_dense_rows(hidden):
+    X = random_csr()
+    torch.manual_seed(0)
+    module = MLP(30, 5, hidden_units=hidden, dropout=0.0)
+    sparse_out = module(as_tensor(X))
+    sparse_out.sum().backward()
+    sparse_grads = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    dense_out = module(torch.from_numpy(X.toarray()))
+    dense_out.sum().backward()
+    torch.testing.assert_close(sparse_out, dense_out)
+    for ours, theirs in zip(sparse_grads, [p.grad for p in module.parameters()]):
+        torch.testing.assert_close(ours, theirs)
+
+
+# ------------------------------------------------------------- the batches
+def test_csr_rows_takes_the_rows_in_order():
+    X = random_csr()
+    rows = torch.tensor([5, 3, 0, 39, 5])
+    nnz = int(np.diff(X.indptr)[rows.numpy()].sum())
+    t = csr_rows(torch.from_numpy(X.indptr.astype(np.int64)),
+                 torch.from_numpy(X.indices.astype(np.int64)),
+                 torch.from_numpy(X.data), rows, nnz, X.shape[1])
+    assert t.layout == torch.sparse_csr
+    np.testing.assert_array_equal(t.to_dense().numpy(), X[rows.numpy()].toarray())
+
+
+def test_iterator_delivers_sparse_batches_only_when_asked(data):
+    from skorch.dataset import Dataset
+
+    X, Y = data
+    dataset = Dataset(X, Y.astype(np.float32))
+    dense = list(ArrayBatchIterator(dataset, batch_size=128))
+    sparse = list(ArrayBatchIterator(dataset, batch_size=128, sparse_batches=True))
+    assert all(xb.layout == torch.strided for xb, _ in dense)
+    assert all(xb.layout == torch.sparse_csr for xb, _ in sparse)
+    for (a, ya), (b, yb) in zip(dense, sparse):
+        torch.testing.assert_close(a, b.to_dense())
+        torch.testing.assert_close(ya, yb)
+    xb, _ = ArrayBatchIterator(dataset, batch_size=8, sparse_batches=True).gather(
+        torch.tensor([9, 2, 2]))
+    np.testing.assert_array_equal(xb.to_dense().numpy(), X[[9, 2, 2]].toarray())
+
+
+# ------------------------------------------------------------- the classifier
+def test_fit_on_sparse_X_equals_fit_on_dense_X(data):
+    X, Y = data
+    sparse = clf().fit(X, Y)
+    dense = clf().fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.history[:, "train_loss"], dense.history[:, "train_loss"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(sparse.predict_proba(X.toarray()), dense.predict_proba(X),
+                               atol=1e-5)
+    # the first weight is stored column-major for the sparse product, same values
+    assert sparse.module_.layers[0].weight.t().is_contiguous()
+    assert dense.module_.layers[0].weight.is_contiguous()
+
+
+def test_the_mlp_gets_sparse_batches_and_other_modules_dense_ones(data, monkeypatch):
+    X, Y = data
+    seen = []
+
+    class Dense(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(60, 4)
+
+        def forward(self, X):
+            seen.append(X.layout)
+            return self.linear(X)
+
+    clf(module=Dense, max_epochs=1).fit(X, Y)
+    assert seen and set(seen) == {torch.strided}
+    calls = []
+    product = sparse_module.sparse_rows_product
+    monkeypatch.setattr(sparse_module, "sparse_rows_product",
+                        lambda *a: calls.append(1) or product(*a))
+    model = clf(max_epochs=1).fit(X, Y)
+    assert calls  # training and prediction went through the sparse product
+    calls.clear()
+    clf(max_epochs=1, precision="bf16").fit(X, Y)
+    assert not calls  # mixed precision: dense batches
+    model.predict_proba(X.toarray())
+    assert not calls
+
+
+def test_sparse_fit_survives_pickle_and_continues(data):
+    X, Y = data
+    model = clf().fit(X, Y)
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(copy.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    model.partial_fit(X, Y)
+    assert len(model.history) == 6  # partial_fit trains max_epochs more
+    warm = clf(warm_start=True).fit(X.toarray(), Y)
+    warm.fit(X, Y)  # continues on sparse rows with the row-major weight of the dense fit
+    assert len(warm.history) == 6 and np.isfinite(warm.history[-1, "train_loss"])
+
+
+@pytest.mark.parametrize("hidden", [(), (12, 6)])
+def test_stacked_folds_on_sparse_rows_equal_the_dense_ones(data, hidden, monkeypatch):
+    X, Y = data
+    calls = []
+    product = sparse_module.sparse_rows_product
+    monkeypatch.setattr(stacking_module, "sparse_rows_product",
+                        lambda *a: calls.append(1) or product(*a))
+    # batch 96 on 333-334 fold rows and 500 refit rows: steps where only some models
+    # take a batch, and tails of different sizes
+    kw = {"batch_size": 96, "module__hidden_units": hidden}
+    sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
+    assert calls  # the stacked first layer ran on sparse rows
+    dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))
+
+
+def test_a_module_of_ones_own_may_take_sparse_batches(data):
+    X, Y = data
+    seen = []
+
+    class Sparse(nn.Module):
+        accepts_sparse_csr = True
+
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(60, 4)
+
+        def forward(self, X):
+            seen.append(X.layout)
+            if X.layout == torch.sparse_csr:
+                return sparse_linear(X, self.linear.weight, self.linear.bias)
+            return self.linear(X)
+
+    model = clf(module=Sparse, max_epochs=2).fit(X, Y)
+    assert torch.sparse_csr in seen
+    # stacked folds need the MLP's split of the first layer: dense batches there
+    seen.clear()
+    ThresholdOptimizer(clf(module=Sparse, max_epochs=2), cv=3, random_state=0).fit(X, Y)
+    assert torch.strided in seen
+    assert model.predict_proba(X).shape == (500, 4)
