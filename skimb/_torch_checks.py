@@ -11,7 +11,9 @@ import inspect
 import math
 import warnings
 
+import scipy.sparse as sp
 import torch
+from skorch.utils import to_tensor
 
 from ._stacklevel import user_stacklevel
 from .exceptions import TrainingDivergedError, divergence_message
@@ -21,6 +23,7 @@ __all__ = [
     "check_criterion_params",
     "check_device",
     "check_epoch_losses",
+    "check_module_output",
     "check_train_split",
     "check_unexpected_arguments",
     "first_output",
@@ -205,3 +208,59 @@ def check_train_split(train_split) -> None:
 def first_output(out):
     """skorch's convention: of a module returning several outputs, the first is the prediction."""
     return out[0] if isinstance(out, (tuple, list)) else out
+
+
+_NOT_LOGITS = {"SigmoidBackward0": "sigmoid", "SoftmaxBackward0": "softmax"}
+
+
+def check_module_output(module: torch.nn.Module, X, n_labels: int, device) -> None:
+    """Raise ValueError, in words, unless the module maps X's rows to logits ``(n, n_labels)``.
+
+    Runs the module (as written: not compiled, for a readable autograd graph)
+    in eval mode on ``X[:2]`` (an array or CSR matrix, densified) and refuses
+    an error on that batch, a final sigmoid or softmax, and a wrong shape.
+    """
+    rows = X[:2]
+    if sp.issparse(rows):
+        rows = rows.toarray()
+    # The module as written: not compiled (no compilation for this one shape,
+    # and a readable autograd graph), in float32.
+    module = getattr(module, "_orig_mod", module)
+    training = module.training
+    module.eval()
+    try:
+        with torch.enable_grad():
+            out = module(to_tensor(torch.tensor(rows), device=device))
+    except Exception as exc:
+        raise ValueError(
+            f"The module failed on a batch of X with {rows.shape[1]} features: "
+            f"{type(exc).__name__}: {exc}. Check that its input size matches X."
+        ) from exc
+    finally:
+        module.train(training)
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    kind = _NOT_LOGITS.get(type(out.grad_fn).__name__) if out.grad_fn else None
+    if kind == "softmax":
+        raise ValueError(
+            "The module ends in a softmax, which makes the labels of a row compete (its "
+            "outputs sum to 1): that is multi-class, not multi-label, and skimb's losses "
+            "expect raw logits, one independent score per label. Remove the final "
+            "softmax; the loss applies a sigmoid per label in a stable form and "
+            "predict_proba applies it to the outputs."
+        )
+    if kind:
+        raise ValueError(
+            "The module ends in a sigmoid, but skimb's losses expect raw logits: "
+            "sigmoid followed by a log in the loss loses precision (log(sigmoid(z)) "
+            "rounds to log(0) for confident mistakes, and the gradient of a badly wrong "
+            "positive vanishes), which is how a model ends up predicting all zeros. "
+            "Remove the final sigmoid; the loss applies it in a stable form and "
+            "predict_proba applies it to the outputs."
+        )
+    if out.ndim != 2 or out.shape[1] != n_labels:
+        raise ValueError(
+            f"The module outputs shape {tuple(out.shape)} for {rows.shape[0]} rows, but y "
+            f"has {n_labels} labels; its output must be (n_rows, {n_labels})."
+        )
+

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -28,24 +27,22 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays
 from ._budget import auto_epochs
+from ._loss_setup import LossSetupMixin
 from ._optim import build_optimizer, check_optimizer_params, has_sparse_gradients
 from ._params import check_counts, check_fit_epochs, check_module_params
 from ._sample_weight import (
-    as_loss_n_samples,
     check_sample_weight,
     check_weighted_criterion,
     weighted_loss,
-    weighted_statistics,
     with_weights,
 )
 from ._sparse_linear import column_major_first_layer
-from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
-    check_criterion_params,
     check_device,
     check_epoch_losses,
+    check_module_output,
     check_train_split,
     check_unexpected_arguments,
     first_output,
@@ -55,18 +52,13 @@ from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
     _warn_collapse,
     check_label_values,
-    check_pos_weight,
-    compute_pos_weight,
 )
-from .losses import MultiLabelLoss, get_loss, takes_automatic_pos_weight
 from .losses._registry import registered_loss, restore_registered_loss
-from .losses._weighting import check_double_weighting, instance_params
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
 
 __all__ = ["MultiLabelImbalancedClassifier"]
 
-_NOT_LOGITS = {"SigmoidBackward0": "sigmoid", "SoftmaxBackward0": "softmax"}
 _FAST_ITERATOR_PARAMS = {"batch_size", "shuffle"}
 
 
@@ -74,7 +66,7 @@ def _device_type(device) -> str | None:
     return None if device is None else torch.device(device).type
 
 
-class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
+class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet):
     """A PyTorch multi-label classifier with the imbalance handled right by default.
 
     A skorch :class:`~skorch.NeuralNet` that trains a torch module producing one
@@ -470,86 +462,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         y = self._check_y(y, X.shape[0], reset=reset)
         return X, y
 
-    # ------------------------------------------------------------ statistics
-    def _update_statistics(self, y, *, reset: bool, sample_weight=None) -> None:
-        """Count positives per label and rows (weighted), afresh or on top of earlier calls."""
-        counts, n = weighted_statistics(y, sample_weight)
-        if reset:
-            self.class_counts_, self.n_samples_seen_ = counts, n
-        else:
-            self.class_counts_ = self.class_counts_ + counts
-            self.n_samples_seen_ += n
-
-    def _criterion_class(self):
-        criterion = self.criterion
-        if isinstance(criterion, str):
-            return get_loss(criterion)
-        if isinstance(criterion, torch.nn.Module):
-            return type(criterion)
-        return criterion
-
-    @staticmethod
-    def _is_skimb_loss(cls) -> bool:
-        return isinstance(cls, type) and issubclass(cls, MultiLabelLoss)
-
-    def _criterion_accepts(self, cls, name: str) -> bool:
-        if self._is_skimb_loss(cls):
-            return name in cls.statistics
-        try:
-            return name in inspect.signature(cls).parameters
-        except (TypeError, ValueError):
-            return False
-
-    def _pos_weight_for_loss(self, cls, user_params):
-        """The pos_weight to inject into the loss, or None."""
-        if self.pos_weight is None or "pos_weight" in user_params:
-            return None
-        explicit = not (isinstance(self.pos_weight, str) and self.pos_weight == "auto")
-        if not self._criterion_accepts(cls, "pos_weight"):
-            if explicit:
-                warnings.warn(
-                    f"pos_weight={self.pos_weight!r} is ignored: the loss "
-                    f"{getattr(cls, '__name__', cls)} takes no pos_weight.",
-                    UserWarning,
-                    stacklevel=user_stacklevel(),
-                )
-            return None
-        ours = self._is_skimb_loss(cls)
-        if ours:  # whether a skimb loss weights classes itself depends on its parameters
-            balances = not takes_automatic_pos_weight(cls, user_params)
-        else:
-            balances = getattr(cls, "balances_classes", False)
-        if balances and not explicit:
-            return None
-        if isinstance(self.pos_weight, str):  # "auto" or "sqrt" (_skimb_constraints)
-            w = compute_pos_weight(
-                self.class_counts_, self.n_samples_seen_, self.pos_weight, self.max_pos_weight
-            )
-        else:
-            w = check_pos_weight(
-                self.pos_weight,
-                self.class_counts_,
-                self.n_samples_seen_,
-                getattr(self, "label_names_", None),
-            )
-        if balances and not ours:  # skimb's losses warn when built (DoubleWeightingWarning)
-            warnings.warn(
-                f"The loss {cls.__name__} already re-weights classes; adding pos_weight on "
-                "top of it over-corrects (double weighting). Leave pos_weight='auto' to let "
-                "the loss weight classes alone.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-        if "weight" in user_params:
-            warnings.warn(
-                "Both pos_weight and criterion__weight are set: the two weightings stack "
-                "(double weighting), a classic cause of a model that predicts all zeros. "
-                "Keep one of them.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-        return w
-
+    # ------------------------------------------------------------ the loss
     def initialize_criterion(self):
         """Build the loss with the training statistics it declares.
 
@@ -558,44 +471,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         parameters take precedence. An instance given as ``criterion`` is used as
         is.
         """
-        user_params = self.get_params_for("criterion")
-        criterion = self.criterion
-        if isinstance(criterion, torch.nn.Module) and not user_params:
-            self._check_loss_instance(criterion)
-            self.pos_weight_ = None
-            self.criterion_ = criterion
-            return self
-        if not hasattr(self, "class_counts_"):
-            raise ValueError(
-                "The criterion needs the training labels' statistics; call fit(X, y) "
-                "instead of initialize()."
-            )
-        cls = self._criterion_class()
-        kwargs = {}
-        w = self._pos_weight_for_loss(cls, user_params)
-        if w is not None:
-            kwargs["pos_weight"] = w if self._is_skimb_loss(cls) else torch.as_tensor(w)
-        self.pos_weight_ = w
-        if self._criterion_accepts(cls, "class_counts"):
-            kwargs["class_counts"] = self.class_counts_.copy()
-        if self._criterion_accepts(cls, "n_samples"):
-            kwargs["n_samples"] = as_loss_n_samples(self.n_samples_seen_, self.class_counts_)
-        check_criterion_params(cls, user_params)
-        kwargs.update(user_params)
-        self.criterion_ = cls(**kwargs)
-        return self
-
-    def _check_loss_instance(self, criterion):
-        """The warnings an instance's own pos_weight and weight deserve, as for parameters."""
-        own = instance_params(criterion)
-        if own.get("pos_weight") is not None and hasattr(self, "class_counts_"):
-            w = np.asarray(own["pos_weight"], dtype=np.float64).reshape(-1)
-            if w.size == self.class_counts_.size:
-                check_pos_weight(w, self.class_counts_, self.n_samples_seen_,
-                                 getattr(self, "label_names_", None))
-        message = check_double_weighting(criterion)
-        if message is not None:
-            warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
+        return self._build_criterion()
 
     def initialize_module(self):
         """Build the module; the default MLP gets ``n_features`` and ``n_labels``."""
@@ -840,49 +716,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
 
     def _check_module_output(self, X):
         """Fail early, in words, when the module's output is not logits of the right shape."""
-        rows = X[:2]
-        if sp.issparse(rows):
-            rows = rows.toarray()
-        # The module as written: not compiled (no compilation for this one shape,
-        # and a readable autograd graph), in float32.
-        module = getattr(self.module_, "_orig_mod", self.module_)
-        training = module.training
-        module.eval()
-        try:
-            with torch.enable_grad():
-                out = module(to_tensor(torch.tensor(rows), device=self.device))
-        except Exception as exc:
-            raise ValueError(
-                f"The module failed on a batch of X with {rows.shape[1]} features: "
-                f"{type(exc).__name__}: {exc}. Check that its input size matches X."
-            ) from exc
-        finally:
-            module.train(training)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
-        kind = _NOT_LOGITS.get(type(out.grad_fn).__name__) if out.grad_fn else None
-        if kind == "softmax":
-            raise ValueError(
-                "The module ends in a softmax, which makes the labels of a row compete (its "
-                "outputs sum to 1): that is multi-class, not multi-label, and skimb's losses "
-                "expect raw logits, one independent score per label. Remove the final "
-                "softmax; the loss applies a sigmoid per label in a stable form and "
-                "predict_proba applies it to the outputs."
-            )
-        if kind:
-            raise ValueError(
-                "The module ends in a sigmoid, but skimb's losses expect raw logits: "
-                "sigmoid followed by a log in the loss loses precision (log(sigmoid(z)) "
-                "rounds to log(0) for confident mistakes, and the gradient of a badly wrong "
-                "positive vanishes), which is how a model ends up predicting all zeros. "
-                "Remove the final sigmoid; the loss applies it in a stable form and "
-                "predict_proba applies it to the outputs."
-            )
-        if out.ndim != 2 or out.shape[1] != self.n_labels_:
-            raise ValueError(
-                f"The module outputs shape {tuple(out.shape)} for {rows.shape[0]} rows, but y "
-                f"has {self.n_labels_} labels; its output must be (n_rows, {self.n_labels_})."
-            )
+        check_module_output(self.module_, X, self.n_labels_, self.device)
 
     # --------------------------------------------------------------- seeding
     def _int_seed(self) -> int | None:
