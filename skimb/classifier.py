@@ -683,6 +683,17 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         return (getattr(module, "accepts_sparse_csr", False) is True
                 and self.precision is None and not self.compile)
 
+    def _steps_any_layout(self) -> bool:
+        """Whether the optimizer updates a parameter stored column-major as one stored row-major.
+
+        torch's per-tensor optimizers do (elementwise updates); LBFGS flattens
+        gradients with ``view(-1)`` and third-party optimizers may do the same,
+        so for those the first layer keeps its usual layout.
+        """
+        from ._folds import STACKABLE_OPTIMIZERS
+
+        return isinstance(self.optimizer, type) and issubclass(self.optimizer, STACKABLE_OPTIMIZERS)
+
     def _in_memory_arrays(self, dataset, iterator_kwargs):
         """The arrays behind ``dataset`` when the slicing iterator applies, else None."""
         if set(iterator_kwargs) - _FAST_ITERATOR_PARAMS or self.get_params_for("dataset"):
@@ -941,7 +952,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-                if sp.issparse(X) and self._takes_sparse_batches():
+                if sp.issparse(X) and self._takes_sparse_batches() and self._steps_any_layout():
                     column_major_first_layer(self.module_)
             else:
                 self._initialize_criterion()

@@ -218,3 +218,13 @@ def test_a_module_of_ones_own_may_take_sparse_batches(data):
     ThresholdOptimizer(clf(module=Sparse, max_epochs=2), cv=3, random_state=0).fit(X, Y)
     assert torch.strided in seen
     assert model.predict_proba(X).shape == (500, 4)
+
+
+def test_lbfgs_trains_on_sparse_X_as_on_dense_X(data):
+    # LBFGS flattens each gradient with view(-1): the first layer keeps its row-major layout
+    X, Y = data
+    kw = {"optimizer": torch.optim.LBFGS, "optimizer__max_iter": 2, "max_epochs": 2}
+    sparse = clf(**kw).fit(X, Y)
+    dense = clf(**kw).fit(X.toarray(), Y)
+    assert sparse.module_.layers[0].weight.is_contiguous()
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
