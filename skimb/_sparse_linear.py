@@ -29,7 +29,8 @@ import scipy.sparse as sp
 import torch
 from torch.nn import functional as F
 
-__all__ = ["column_major_first_layer", "csr_tensor", "sparse_linear", "sparse_rows_product"]
+__all__ = ["column_major_first_layer", "csr_tensor", "sparse_linear", "sparse_rows_product",
+           "state_in_parameter_layout"]
 
 
 def csr_tensor(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
@@ -120,3 +121,22 @@ def column_major_first_layer(module: torch.nn.Module) -> None:
     weight = module.get_submodule(name).weight
     if not weight.t().is_contiguous():
         weight.data = weight.data.t().contiguous().t()
+
+
+def state_in_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Store each state tensor of ``optimizer`` in the memory layout of its parameter, in place.
+
+    torch's fused CPU kernels (AdamW's, skimb's default) read a parameter, its
+    gradient and its state as flat memory of one layout. A state loaded from a
+    model whose first layer had the other layout (a fit on dense X into one on
+    sparse X, or back: ``load_params(f_optimizer=...)``, skorch's
+    ``LoadInitState``) would be read transposed; this copies it into the
+    parameter's layout (same values).
+    """
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p, {})
+            for key, value in state.items():
+                if (torch.is_tensor(value) and value.shape == p.shape
+                        and value.stride() != p.stride()):
+                    state[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)

@@ -38,7 +38,7 @@ from ._sample_weight import (
     weighted_statistics,
     with_weights,
 )
-from ._sparse_linear import column_major_first_layer
+from ._sparse_linear import column_major_first_layer, state_in_parameter_layout
 from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
@@ -682,6 +682,19 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         module = getattr(self, "module_", None)
         return (getattr(module, "accepts_sparse_csr", False) is True
                 and self.precision is None and not self.compile)
+
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params``; a loaded optimizer state takes its parameters' layout.
+
+        The first layer's weight is stored column-major after a fit on sparse X
+        (see :func:`skimb._sparse_linear.column_major_first_layer`), row-major
+        otherwise; the state of the other kind is copied into this one's layout.
+        """
+        super().load_params(*args, **kwargs)
+        for name in self._optimizers:
+            optimizer = getattr(self, name + "_", None)
+            if isinstance(optimizer, torch.optim.Optimizer):
+                state_in_parameter_layout(optimizer)
 
     def _steps_any_layout(self) -> bool:
         """Whether the optimizer updates a parameter stored column-major as one stored row-major.

@@ -1,5 +1,6 @@
 """Sparse rows through the MLP's first layer: the product, the batches, the fits."""
 
+import io
 import pickle
 
 import numpy as np
@@ -228,3 +229,23 @@ def test_lbfgs_trains_on_sparse_X_as_on_dense_X(data):
     dense = clf(**kw).fit(X.toarray(), Y)
     assert sparse.module_.layers[0].weight.is_contiguous()
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("saved_from", ["dense", "sparse"])
+def test_an_optimizer_state_loads_into_the_other_layout(data, saved_from):
+    # the fused AdamW kernel reads parameter and state as flat memory of one layout
+    X, Y = data
+    source = clf().fit(X.toarray() if saved_from == "dense" else X, Y)
+    params, state = io.BytesIO(), io.BytesIO()
+    source.save_params(f_params=params, f_optimizer=state)
+    continued = []
+    for XX in (X, X.toarray()):
+        params.seek(0)
+        state.seek(0)
+        model = clf().fit(XX, Y)
+        model.load_params(f_params=params, f_optimizer=state)
+        weight = model.module_.layers[0].weight
+        assert model.optimizer_.state[weight]["exp_avg"].stride() == weight.stride()
+        model.partial_fit(XX, Y)
+        continued.append(model.predict_proba(X))
+    np.testing.assert_allclose(continued[0], continued[1], atol=1e-5)
