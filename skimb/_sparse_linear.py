@@ -30,7 +30,7 @@ import torch
 from torch.nn import functional as F
 
 __all__ = ["column_major_first_layer", "csr_tensor", "sparse_linear", "sparse_rows_product",
-           "state_in_parameter_layout"]
+           "sparse_split", "state_in_parameter_layout", "takes_sparse_csr"]
 
 
 def csr_tensor(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
@@ -107,6 +107,39 @@ def sparse_linear(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     return out if bias is None else out + bias
 
 
+def _declared_for_forward(module: torch.nn.Module, name: str) -> bool:
+    """Whether ``name`` is set on ``module`` itself, or by the class that defines its
+    ``forward`` or a subclass of that class: a subclass of :class:`skimb.modules.MLP`
+    with a ``forward`` of its own does not inherit what the MLP says of its ``forward``."""
+    if name in vars(module):
+        return True
+    mro = type(module).__mro__
+    owner = {key: next((i for i, c in enumerate(mro) if key in vars(c)), len(mro))
+             for key in (name, "forward")}
+    return owner[name] <= owner["forward"]
+
+
+def takes_sparse_csr(module) -> bool:
+    """Whether ``module``'s ``forward`` takes torch sparse CSR batches.
+
+    True when it says so with ``accepts_sparse_csr = True`` (a class
+    attribute, declared with its ``forward`` or below it, or set on the
+    instance); a subclass that overrides ``forward`` declares it again.
+    """
+    return (getattr(module, "accepts_sparse_csr", False) is True
+            and _declared_for_forward(module, "accepts_sparse_csr"))
+
+
+def sparse_split(module) -> tuple[str, torch.nn.Module] | None:
+    """``module._sparse_split()`` (the first Linear layer's name and the rest of
+    ``forward``, see :class:`skimb.modules.MLP`), or None when the module has
+    none or its ``forward`` is not the one the split describes (a subclass's own)."""
+    if not (callable(getattr(module, "_sparse_split", None))
+            and _declared_for_forward(module, "_sparse_split")):
+        return None
+    return module._sparse_split()
+
+
 def column_major_first_layer(module: torch.nn.Module) -> None:
     """Store the weight of the module's first Linear layer column-major, in place.
 
@@ -115,9 +148,10 @@ def column_major_first_layer(module: torch.nn.Module) -> None:
     transpose without a copy and its gradient arrives in the same layout. The
     values, the parameter object and dense products are unchanged.
     """
-    if not callable(getattr(module, "_sparse_split", None)):
+    split = sparse_split(module)
+    if split is None:
         return
-    name, _ = module._sparse_split()
+    name, _ = split
     weight = module.get_submodule(name).weight
     if not weight.t().is_contiguous():
         weight.data = weight.data.t().contiguous().t()

@@ -38,7 +38,11 @@ from ._sample_weight import (
     weighted_statistics,
     with_weights,
 )
-from ._sparse_linear import column_major_first_layer, state_in_parameter_layout
+from ._sparse_linear import (
+    column_major_first_layer,
+    state_in_parameter_layout,
+    takes_sparse_csr,
+)
 from ._stacklevel import user_stacklevel
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
@@ -680,8 +684,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
         compiled; the iterator adds: on the CPU.
         """
         module = getattr(self, "module_", None)
-        return (getattr(module, "accepts_sparse_csr", False) is True
-                and self.precision is None and not self.compile)
+        return takes_sparse_csr(module) and self.precision is None and not self.compile
 
     def load_params(self, *args, **kwargs):
         """skorch's ``load_params``; a loaded optimizer state takes its parameters' layout.

@@ -13,7 +13,12 @@ import skimb._sparse_linear as sparse_module
 import skimb._stacking as stacking_module
 from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer
 from skimb._batching import ArrayBatchIterator, csr_rows
-from skimb._sparse_linear import csr_tensor, sparse_linear, sparse_rows_product
+from skimb._sparse_linear import (
+    csr_tensor,
+    sparse_linear,
+    sparse_rows_product,
+    takes_sparse_csr,
+)
 from skimb.modules import MLP
 
 
@@ -249,3 +254,27 @@ def test_an_optimizer_state_loads_into_the_other_layout(data, saved_from):
         model.partial_fit(XX, Y)
         continued.append(model.predict_proba(X))
     np.testing.assert_allclose(continued[0], continued[1], atol=1e-5)
+
+
+class _Doubled(MLP):
+    """An MLP subclass with a forward of its own, written for dense rows."""
+
+    def forward(self, X):
+        return 2 * self.layers(X) + X[:, :4]
+
+
+def test_an_mlp_subclass_with_its_own_forward_gets_dense_batches(data):
+    # it inherits accepts_sparse_csr and _sparse_split, which speak of MLP.forward
+    X, Y = data
+    kw = {"module": _Doubled, "module__dropout": 0.0}
+    sparse = clf(**kw).fit(X, Y)  # sparse batches: "Sparse CSR tensors do not have strides"
+    dense = clf(**kw).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    # the stacked folds run its forward, not the MLP's layers without it
+    sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
+    dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
+    # declaring it again opts in
+    opted = type("Opted", (_Doubled,), {"accepts_sparse_csr": True})
+    assert takes_sparse_csr(opted(60, 4)) and takes_sparse_csr(MLP(60, 4))
+    assert not takes_sparse_csr(_Doubled(60, 4))
