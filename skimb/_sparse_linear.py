@@ -22,6 +22,7 @@ C). The result equals the dense product up to the order of the additions.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -29,8 +30,8 @@ import scipy.sparse as sp
 import torch
 from torch.nn import functional as F
 
-__all__ = ["column_major_first_layer", "csr_tensor", "sparse_linear", "sparse_rows_product",
-           "sparse_split", "state_in_parameter_layout", "takes_sparse_csr"]
+__all__ = ["column_major_first_layer", "csr_tensor", "row_major_parameters", "sparse_linear",
+           "sparse_rows_product", "sparse_split", "state_in_parameter_layout", "takes_sparse_csr"]
 
 
 def csr_tensor(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
@@ -174,3 +175,22 @@ def state_in_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
                 if (torch.is_tensor(value) and value.shape == p.shape
                         and value.stride() != p.stride()):
                     state[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
+@contextlib.contextmanager
+def row_major_parameters(module):
+    """Within the block, ``module``'s parameters that are not contiguous (the
+    column-major first layer) hold contiguous copies; the stored ones afterwards.
+
+    For writers that take contiguous tensors only (safetensors: skorch's
+    ``save_params(use_safetensors=True)`` and ``Checkpoint(use_safetensors=True)``).
+    """
+    params = module.parameters() if isinstance(module, torch.nn.Module) else ()
+    kept = [(p, p.data) for p in params if not p.is_contiguous()]
+    for p, data in kept:
+        p.data = data.contiguous()
+    try:
+        yield
+    finally:
+        for p, data in kept:
+            p.data = data

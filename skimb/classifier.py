@@ -40,6 +40,7 @@ from ._sample_weight import (
 )
 from ._sparse_linear import (
     column_major_first_layer,
+    row_major_parameters,
     state_in_parameter_layout,
     takes_sparse_csr,
 )
@@ -698,6 +699,15 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, NeuralNet):
             optimizer = getattr(self, name + "_", None)
             if isinstance(optimizer, torch.optim.Optimizer):
                 state_in_parameter_layout(optimizer)
+
+    def save_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None,
+                    use_safetensors=False, **kwargs):
+        """skorch's ``save_params``; with ``use_safetensors=True`` the first layer's
+        weight, column-major after a fit on sparse X, is written as a row-major
+        copy (safetensors refuses non-contiguous tensors; the values are the same)."""
+        with row_major_parameters(getattr(self, "module_", None) if use_safetensors else None):
+            return super().save_params(f_params, f_optimizer, f_criterion, f_history,
+                                       use_safetensors, **kwargs)
 
     def _steps_any_layout(self) -> bool:
         """Whether the optimizer updates a parameter stored column-major as one stored row-major.

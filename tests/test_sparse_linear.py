@@ -278,3 +278,23 @@ def test_an_mlp_subclass_with_its_own_forward_gets_dense_batches(data):
     opted = type("Opted", (_Doubled,), {"accepts_sparse_csr": True})
     assert takes_sparse_csr(opted(60, 4)) and takes_sparse_csr(MLP(60, 4))
     assert not takes_sparse_csr(_Doubled(60, 4))
+
+
+def test_a_sparse_fit_saves_its_parameters_with_safetensors(data, tmp_path):
+    # safetensors stores contiguous tensors only; the first weight is column-major
+    pytest.importorskip("safetensors")
+    from skorch.callbacks import Checkpoint
+
+    X, Y = data
+    model = clf().fit(X, Y)
+    model.save_params(f_params=tmp_path / "p.safetensors", use_safetensors=True)
+    assert model.module_.layers[0].weight.t().is_contiguous()  # kept as it was
+    copy = clf().fit(X, Y, epochs=0)
+    copy.load_params(f_params=tmp_path / "p.safetensors", use_safetensors=True)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    # skorch's Checkpoint swallows the error: nothing was written
+    checkpoint = Checkpoint(dirname=tmp_path / "cp", monitor=None, use_safetensors=True,
+                            f_params="p.safetensors", f_optimizer=None, f_criterion=None,
+                            f_history=None)
+    clf(callbacks=[checkpoint], max_epochs=1).fit(X, Y)
+    assert (tmp_path / "cp" / "p.safetensors").exists()
