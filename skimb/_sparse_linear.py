@@ -134,7 +134,8 @@ def takes_sparse_csr(module) -> bool:
 def sparse_split(module) -> tuple[str, torch.nn.Module] | None:
     """``module._sparse_split()`` (the first Linear layer's name and the rest of
     ``forward``, see :class:`skimb.modules.MLP`), or None when the module has
-    none or its ``forward`` is not the one the split describes (a subclass's own)."""
+    none, its ``forward`` is not the one the split describes (a subclass's own), or
+    it returns None (the MLP's layers do not start with a Linear layer)."""
     if not (callable(getattr(module, "_sparse_split", None))
             and _declared_for_forward(module, "_sparse_split")):
         return None

@@ -298,3 +298,22 @@ def test_a_sparse_fit_saves_its_parameters_with_safetensors(data, tmp_path):
                             f_history=None)
     clf(callbacks=[checkpoint], max_epochs=1).fit(X, Y)
     assert (tmp_path / "cp" / "p.safetensors").exists()
+
+
+class _Normed(MLP):
+    """An MLP subclass whose layers start with a LayerNorm (forward inherited)."""
+
+    def __init__(self, n_features, n_labels, **kwargs):
+        super().__init__(n_features, n_labels, **kwargs)
+        self.layers.insert(0, nn.LayerNorm(n_features))
+
+
+def test_an_mlp_subclass_with_another_first_layer_trains_on_sparse_X(data):
+    X, Y = data
+    kw = {"module": _Normed, "module__dropout": 0.0}
+    sparse = clf(**kw).fit(X, Y)  # was: "weight has to be a 2D Tensor"
+    dense = clf(**kw).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
+    dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
