@@ -22,6 +22,7 @@ C). The result equals the dense product up to the order of the additions.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -29,7 +30,8 @@ import scipy.sparse as sp
 import torch
 from torch.nn import functional as F
 
-__all__ = ["column_major_first_layer", "csr_tensor", "sparse_linear", "sparse_rows_product"]
+__all__ = ["column_major_first_layer", "csr_tensor", "row_major_parameters", "sparse_linear",
+           "sparse_rows_product", "sparse_split", "state_in_parameter_layout", "takes_sparse_csr"]
 
 
 def csr_tensor(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
@@ -106,6 +108,40 @@ def sparse_linear(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     return out if bias is None else out + bias
 
 
+def _declared_for_forward(module: torch.nn.Module, name: str) -> bool:
+    """Whether ``name`` is set on ``module`` itself, or by the class that defines its
+    ``forward`` or a subclass of that class: a subclass of :class:`skimb.modules.MLP`
+    with a ``forward`` of its own does not inherit what the MLP says of its ``forward``."""
+    if name in vars(module):
+        return True
+    mro = type(module).__mro__
+    owner = {key: next((i for i, c in enumerate(mro) if key in vars(c)), len(mro))
+             for key in (name, "forward")}
+    return owner[name] <= owner["forward"]
+
+
+def takes_sparse_csr(module) -> bool:
+    """Whether ``module``'s ``forward`` takes torch sparse CSR batches.
+
+    True when it says so with ``accepts_sparse_csr = True`` (a class
+    attribute, declared with its ``forward`` or below it, or set on the
+    instance); a subclass that overrides ``forward`` declares it again.
+    """
+    return (getattr(module, "accepts_sparse_csr", False) is True
+            and _declared_for_forward(module, "accepts_sparse_csr"))
+
+
+def sparse_split(module) -> tuple[str, torch.nn.Module] | None:
+    """``module._sparse_split()`` (the first Linear layer's name and the rest of
+    ``forward``, see :class:`skimb.modules.MLP`), or None when the module has
+    none, its ``forward`` is not the one the split describes (a subclass's own), or
+    it returns None (the MLP's layers do not start with a Linear layer)."""
+    if not (callable(getattr(module, "_sparse_split", None))
+            and _declared_for_forward(module, "_sparse_split")):
+        return None
+    return module._sparse_split()
+
+
 def column_major_first_layer(module: torch.nn.Module) -> None:
     """Store the weight of the module's first Linear layer column-major, in place.
 
@@ -114,9 +150,48 @@ def column_major_first_layer(module: torch.nn.Module) -> None:
     transpose without a copy and its gradient arrives in the same layout. The
     values, the parameter object and dense products are unchanged.
     """
-    if not callable(getattr(module, "_sparse_split", None)):
+    split = sparse_split(module)
+    if split is None:
         return
-    name, _ = module._sparse_split()
+    name, _ = split
     weight = module.get_submodule(name).weight
     if not weight.t().is_contiguous():
         weight.data = weight.data.t().contiguous().t()
+
+
+def state_in_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Store each state tensor of ``optimizer`` in the memory layout of its parameter, in place.
+
+    torch's fused CPU kernels (AdamW's, skimb's default) read a parameter, its
+    gradient and its state as flat memory of one layout. A state loaded from a
+    model whose first layer had the other layout (a fit on dense X into one on
+    sparse X, or back: ``load_params(f_optimizer=...)``, skorch's
+    ``LoadInitState``) would be read transposed; this copies it into the
+    parameter's layout (same values).
+    """
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p, {})
+            for key, value in state.items():
+                if (torch.is_tensor(value) and value.shape == p.shape
+                        and value.stride() != p.stride()):
+                    state[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
+@contextlib.contextmanager
+def row_major_parameters(module):
+    """Within the block, ``module``'s parameters that are not contiguous (the
+    column-major first layer) hold contiguous copies; the stored ones afterwards.
+
+    For writers that take contiguous tensors only (safetensors: skorch's
+    ``save_params(use_safetensors=True)`` and ``Checkpoint(use_safetensors=True)``).
+    """
+    params = module.parameters() if isinstance(module, torch.nn.Module) else ()
+    kept = [(p, p.data) for p in params if not p.is_contiguous()]
+    for p, data in kept:
+        p.data = data.contiguous()
+    try:
+        yield
+    finally:
+        for p, data in kept:
+            p.data = data

@@ -53,7 +53,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._batching import draw_permutation
-from ._sparse_linear import sparse_rows_product
+from ._sparse_linear import sparse_rows_product, sparse_split
 
 __all__ = ["NonFiniteLoss", "NotStackable", "StackedModels"]
 
@@ -117,8 +117,9 @@ class StackedModels:
         # Sparse rows (a torch sparse CSR batch): the first Linear layer on them
         # (_sparse_first), the rest of the module under vmap.
         self._first = None
-        if callable(getattr(base, "_sparse_split", None)):
-            self._first, rest = base._sparse_split()
+        split = sparse_split(base)
+        if split is not None:
+            self._first, rest = split
             names = {id(t): n for n, t in (*base.named_parameters(), *base.named_buffers())}
             self._rest_names = [(names[id(t)], n) for n, t in
                                 (*rest.named_parameters(), *rest.named_buffers())]

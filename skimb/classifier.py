@@ -36,7 +36,12 @@ from ._sample_weight import (
     weighted_loss,
     with_weights,
 )
-from ._sparse_linear import column_major_first_layer
+from ._sparse_linear import (
+    column_major_first_layer,
+    row_major_parameters,
+    state_in_parameter_layout,
+    takes_sparse_csr,
+)
 from ._threads import resolve_num_threads, torch_threads
 from ._torch_checks import (
     check_criterion,
@@ -556,8 +561,40 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet)
         compiled; the iterator adds: on the CPU.
         """
         module = getattr(self, "module_", None)
-        return (getattr(module, "accepts_sparse_csr", False) is True
-                and self.precision is None and not self.compile)
+        return takes_sparse_csr(module) and self.precision is None and not self.compile
+
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params``; a loaded optimizer state takes its parameters' layout.
+
+        The first layer's weight is stored column-major after a fit on sparse X
+        (see :func:`skimb._sparse_linear.column_major_first_layer`), row-major
+        otherwise; the state of the other kind is copied into this one's layout.
+        """
+        super().load_params(*args, **kwargs)
+        for name in self._optimizers:
+            optimizer = getattr(self, name + "_", None)
+            if isinstance(optimizer, torch.optim.Optimizer):
+                state_in_parameter_layout(optimizer)
+
+    def save_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None,
+                    use_safetensors=False, **kwargs):
+        """skorch's ``save_params``; with ``use_safetensors=True`` the first layer's
+        weight, column-major after a fit on sparse X, is written as a row-major
+        copy (safetensors refuses non-contiguous tensors; the values are the same)."""
+        with row_major_parameters(getattr(self, "module_", None) if use_safetensors else None):
+            return super().save_params(f_params, f_optimizer, f_criterion, f_history,
+                                       use_safetensors, **kwargs)
+
+    def _steps_any_layout(self) -> bool:
+        """Whether the optimizer updates a parameter stored column-major as one stored row-major.
+
+        torch's per-tensor optimizers do (elementwise updates); LBFGS flattens
+        gradients with ``view(-1)`` and third-party optimizers may do the same,
+        so for those the first layer keeps its usual layout.
+        """
+        from ._folds import STACKABLE_OPTIMIZERS
+
+        return isinstance(self.optimizer, type) and issubclass(self.optimizer, STACKABLE_OPTIMIZERS)
 
     def _in_memory_arrays(self, dataset, iterator_kwargs):
         """The arrays behind ``dataset`` when the slicing iterator applies, else None."""
@@ -775,7 +812,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet)
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-                if sp.issparse(X) and self._takes_sparse_batches():
+                if sp.issparse(X) and self._takes_sparse_batches() and self._steps_any_layout():
                     column_major_first_layer(self.module_)
             else:
                 self._initialize_criterion()

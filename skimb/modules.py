@@ -92,20 +92,26 @@ class MLP(nn.Module):
         SciPy CSR matrix on the CPU): the first layer then sums the weights of
         each row's stored columns instead of multiplying by the zeros
         (``torch.nn.functional.embedding_bag``), the same values up to rounding.
+        A subclass whose ``layers`` start with another layer gets ``X`` densified.
         """
         if X.layout == torch.sparse_csr:
             first = self.layers[0]
+            if not isinstance(first, nn.Linear):
+                return self.layers(X.to_dense())
             h = sparse_linear(X, first.weight, first.bias)
             for layer in list(self.layers)[1:]:
                 h = layer(h)
             return h
         return self.layers(X)
 
-    def _sparse_split(self) -> tuple[str, nn.Module]:
+    def _sparse_split(self) -> tuple[str, nn.Module] | None:
         """The name of the first Linear layer and a module computing the rest of ``forward``.
 
         The rest's parameter names are the MLP's without the ``layers.`` prefix
         (for :class:`skimb._stacking.StackedModels`, which computes the first
-        layer of several models on sparse rows itself).
+        layer of several models on sparse rows itself). None when ``layers``
+        start with another layer (a subclass's).
         """
+        if not isinstance(self.layers[0], nn.Linear):
+            return None
         return "layers.0", nn.Sequential(OrderedDict(list(self.layers.named_children())[1:]))

@@ -1,5 +1,6 @@
 """Sparse rows through the MLP's first layer: the product, the batches, the fits."""
 
+import io
 import pickle
 
 import numpy as np
@@ -12,7 +13,12 @@ import skimb._sparse_linear as sparse_module
 import skimb._stacking as stacking_module
 from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer
 from skimb._batching import ArrayBatchIterator, csr_rows
-from skimb._sparse_linear import csr_tensor, sparse_linear, sparse_rows_product
+from skimb._sparse_linear import (
+    csr_tensor,
+    sparse_linear,
+    sparse_rows_product,
+    takes_sparse_csr,
+)
 from skimb.modules import MLP
 
 
@@ -218,3 +224,96 @@ def test_a_module_of_ones_own_may_take_sparse_batches(data):
     ThresholdOptimizer(clf(module=Sparse, max_epochs=2), cv=3, random_state=0).fit(X, Y)
     assert torch.strided in seen
     assert model.predict_proba(X).shape == (500, 4)
+
+
+def test_lbfgs_trains_on_sparse_X_as_on_dense_X(data):
+    # LBFGS flattens each gradient with view(-1): the first layer keeps its row-major layout
+    X, Y = data
+    kw = {"optimizer": torch.optim.LBFGS, "optimizer__max_iter": 2, "max_epochs": 2}
+    sparse = clf(**kw).fit(X, Y)
+    dense = clf(**kw).fit(X.toarray(), Y)
+    assert sparse.module_.layers[0].weight.is_contiguous()
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("saved_from", ["dense", "sparse"])
+def test_an_optimizer_state_loads_into_the_other_layout(data, saved_from):
+    # the fused AdamW kernel reads parameter and state as flat memory of one layout
+    X, Y = data
+    source = clf().fit(X.toarray() if saved_from == "dense" else X, Y)
+    params, state = io.BytesIO(), io.BytesIO()
+    source.save_params(f_params=params, f_optimizer=state)
+    continued = []
+    for XX in (X, X.toarray()):
+        params.seek(0)
+        state.seek(0)
+        model = clf().fit(XX, Y)
+        model.load_params(f_params=params, f_optimizer=state)
+        weight = model.module_.layers[0].weight
+        assert model.optimizer_.state[weight]["exp_avg"].stride() == weight.stride()
+        model.partial_fit(XX, Y)
+        continued.append(model.predict_proba(X))
+    np.testing.assert_allclose(continued[0], continued[1], atol=1e-5)
+
+
+class _Doubled(MLP):
+    """An MLP subclass with a forward of its own, written for dense rows."""
+
+    def forward(self, X):
+        return 2 * self.layers(X) + X[:, :4]
+
+
+def test_an_mlp_subclass_with_its_own_forward_gets_dense_batches(data):
+    # it inherits accepts_sparse_csr and _sparse_split, which speak of MLP.forward
+    X, Y = data
+    kw = {"module": _Doubled, "module__dropout": 0.0}
+    sparse = clf(**kw).fit(X, Y)  # sparse batches: "Sparse CSR tensors do not have strides"
+    dense = clf(**kw).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    # the stacked folds run its forward, not the MLP's layers without it
+    sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
+    dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
+    # declaring it again opts in
+    opted = type("Opted", (_Doubled,), {"accepts_sparse_csr": True})
+    assert takes_sparse_csr(opted(60, 4)) and takes_sparse_csr(MLP(60, 4))
+    assert not takes_sparse_csr(_Doubled(60, 4))
+
+
+def test_a_sparse_fit_saves_its_parameters_with_safetensors(data, tmp_path):
+    # safetensors stores contiguous tensors only; the first weight is column-major
+    pytest.importorskip("safetensors")
+    from skorch.callbacks import Checkpoint
+
+    X, Y = data
+    model = clf().fit(X, Y)
+    model.save_params(f_params=tmp_path / "p.safetensors", use_safetensors=True)
+    assert model.module_.layers[0].weight.t().is_contiguous()  # kept as it was
+    copy = clf().fit(X, Y, epochs=0)
+    copy.load_params(f_params=tmp_path / "p.safetensors", use_safetensors=True)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    # skorch's Checkpoint swallows the error: nothing was written
+    checkpoint = Checkpoint(dirname=tmp_path / "cp", monitor=None, use_safetensors=True,
+                            f_params="p.safetensors", f_optimizer=None, f_criterion=None,
+                            f_history=None)
+    clf(callbacks=[checkpoint], max_epochs=1).fit(X, Y)
+    assert (tmp_path / "cp" / "p.safetensors").exists()
+
+
+class _Normed(MLP):
+    """An MLP subclass whose layers start with a LayerNorm (forward inherited)."""
+
+    def __init__(self, n_features, n_labels, **kwargs):
+        super().__init__(n_features, n_labels, **kwargs)
+        self.layers.insert(0, nn.LayerNorm(n_features))
+
+
+def test_an_mlp_subclass_with_another_first_layer_trains_on_sparse_X(data):
+    X, Y = data
+    kw = {"module": _Normed, "module__dropout": 0.0}
+    sparse = clf(**kw).fit(X, Y)  # was: "weight has to be a 2D Tensor"
+    dense = clf(**kw).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
+    dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
+    np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
