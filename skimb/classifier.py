@@ -25,7 +25,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Subset
 
-from ._batching import ArrayBatchIterator, in_memory_arrays
+from ._batching import ArrayBatchIterator, in_memory_arrays, sparse_batches_pay
 from ._budget import auto_epochs
 from ._loss_setup import LossSetupMixin
 from ._optim import build_optimizer, check_optimizer_params, has_sparse_gradients
@@ -812,7 +812,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet)
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-                if sp.issparse(X) and self._takes_sparse_batches() and self._steps_any_layout():
+                if (sparse_batches_pay(X) and self._takes_sparse_batches()
+                        and self._steps_any_layout()):
                     column_major_first_layer(self.module_)
             else:
                 self._initialize_criterion()

@@ -317,3 +317,28 @@ def test_an_mlp_subclass_with_another_first_layer_trains_on_sparse_X(data):
     sparse = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X, Y)
     dense = ThresholdOptimizer(clf(**kw), cv=3, random_state=0).fit(X.toarray(), Y)
     np.testing.assert_allclose(sparse.oof_scores_, dense.oof_scores_, atol=1e-5)
+
+
+def test_a_dense_csr_matrix_is_densified_batch_by_batch():
+    from skimb._batching import SPARSE_BATCH_MAX_DENSITY
+
+    rng = np.random.default_rng(0)
+    X = sp.random(300, 20, density=0.3, random_state=0, format="csr", dtype=np.float32)
+    assert X.nnz > SPARSE_BATCH_MAX_DENSITY * 300 * 20
+    Y = (rng.random((300, 3)) < 0.3).astype(int)
+    seen = []
+
+    class Recording(MLP):
+        accepts_sparse_csr = True
+
+        def forward(self, X):
+            seen.append(X.layout)
+            return super().forward(X)
+
+    model = clf(module=Recording, module__n_features=20, module__n_labels=3).fit(X, Y)
+    assert seen and set(seen) == {torch.strided}  # too dense: the dense product is faster
+    assert model.module_.layers[0].weight.is_contiguous()  # and the usual layout
+    seen.clear()
+    sparser = X.multiply(sp.random(300, 20, density=0.2, random_state=1, format="csr") > 0)
+    clf(module=Recording, module__n_features=20, module__n_labels=3).fit(sparser.tocsr(), Y)
+    assert torch.sparse_csr in seen
