@@ -20,7 +20,7 @@ sparse, 159 labels).
    threads for MLPs of growing size (rows per batch x parameters, the work of
    one training step), on an idle machine.
 
-Each time is the median of ``--repeats`` fits, the contenders' order rotated
+Each time is the median of ``--repeats`` fits (default 5), the contenders' order rotated
 from one repeat to the next. Run from the repository root, with nothing else
 running::
 
@@ -170,7 +170,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=["demo", "emotions", "bibtex"])
     parser.add_argument("--data-dir", type=Path, default=DATA)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--contention-repeats", type=int, default=5,
                         help="repeats under contention, where times vary more")
     parser.add_argument("--competitors", type=int, default=2)
