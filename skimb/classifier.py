@@ -8,7 +8,6 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
@@ -18,7 +17,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.dataset import unpack_data
@@ -27,6 +26,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._batching import ArrayBatchIterator, in_memory_arrays, sparse_batches_pay
 from ._budget import auto_epochs
+from ._input_checks import InputChecksMixin
 from ._loss_setup import LossSetupMixin
 from ._optim import build_optimizer, check_optimizer_params, has_sparse_gradients
 from ._params import check_counts, check_fit_epochs, check_module_params
@@ -52,11 +52,10 @@ from ._torch_checks import (
     check_unexpected_arguments,
     first_output,
 )
-from ._validation import check_feature_frame, check_thresholds, numeric_labels, one_d_y_message
+from ._validation import check_thresholds
 from .callbacks import EpochProgressBar, EpochTable
 from .diagnostics import (
     _warn_collapse,
-    check_label_values,
 )
 from .losses._registry import registered_loss, restore_registered_loss
 from .model_selection import MultilabelStratifiedShuffleSplit
@@ -71,7 +70,7 @@ def _device_type(device) -> str | None:
     return None if device is None else torch.device(device).type
 
 
-class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet):
+class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetupMixin, NeuralNet):
     """A PyTorch multi-label classifier with the imbalance handled right by default.
 
     A skorch :class:`~skorch.NeuralNet` that trains a torch module producing one
@@ -384,90 +383,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet)
         auto = isinstance(requested, str) and requested == "auto"
         self.__dict__["_device_"] = "auto" if auto else checked
 
-    # ------------------------------------------------------------ validation
-    def _check_X(self, X, *, reset: bool):
-        n = _num_samples(X)
-        if reset and n < 2:
-            raise ValueError(
-                f"X has {n} sample(s); training needs at least 2. Pass more rows to fit."
-            )
-        try:
-            X = validate_data(
-                self,
-                X,
-                reset=reset,
-                accept_sparse="csr",
-                dtype=np.float32,
-                ensure_all_finite=False,
-                ensure_min_samples=1,
-            )
-        except (TypeError, ValueError):
-            check_feature_frame(X)  # names the columns that are not numbers
-            raise
-        if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
-            X = sp.csr_matrix(X)  # skorch's datasets know the matrix API, not sparray
-        values = X.data if sp.issparse(X) else X
-        # A float64 sum of float32 values cannot overflow: it is finite exactly when
-        # every value is, and needs no temporary of X's size.
-        if not np.isfinite(values.sum(dtype=np.float64)):
-            if sp.issparse(X):
-                cols = np.unique(X.indices[~np.isfinite(X.data)])
-            else:
-                cols = np.flatnonzero(~np.isfinite(X).all(axis=0))
-            names = getattr(self, "feature_names_in_", None)
-            cols = [str(names[c]) for c in cols] if names is not None else cols.tolist()
-            raise ValueError(
-                f"X contains NaN or infinity in columns {cols[:20]}"
-                f"{' (and more)' if len(cols) > 20 else ''}. Impute or drop them first, "
-                "e.g. with sklearn.impute.SimpleImputer in a Pipeline."
-            )
-        return X
-
-    def _check_y(self, y, n_rows: int, *, reset: bool):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None; "
-                "pass the 0/1 label matrix of shape (n_samples, n_labels)."
-            )
-        names = None
-        if hasattr(y, "columns"):
-            names = np.asarray(y.columns, dtype=object).astype(str)
-        if sp.issparse(y):
-            y = y.toarray()
-        y = np.asarray(y)
-        if y.ndim != 2:
-            raise ValueError(one_d_y_message(y))
-        if y.shape[0] != n_rows:
-            raise ValueError(
-                f"X has {n_rows} rows but y has {y.shape[0]}; they must have one row per "
-                "sample."
-            )
-        y = numeric_labels(y, names)
-        check_label_values(y, names)
-        if not reset and y.shape[1] != self.n_labels_:
-            raise ValueError(
-                f"y has {y.shape[1]} labels but the classifier was fitted with "
-                f"{self.n_labels_}; pass the same label columns, or call fit to start over."
-            )
-        if reset:
-            self.n_labels_ = y.shape[1]
-            self.classes_ = [np.array([0, 1]) for _ in range(y.shape[1])]
-            if names is not None:
-                self.label_names_ = names
-            elif hasattr(self, "label_names_"):
-                del self.label_names_
-        return y.astype(np.float32, copy=False)  # never written to
-
-    def _check_fit_data(self, X, y, *, reset: bool):
-        if reset:
-            for attr in ("feature_names_in_", "n_features_in_"):
-                if hasattr(self, attr):
-                    delattr(self, attr)
-        X = self._check_X(X, reset=reset)
-        y = self._check_y(y, X.shape[0], reset=reset)
-        return X, y
-
-    # ------------------------------------------------------------ the loss
     def initialize_criterion(self):
         """Build the loss with the training statistics it declares.
 
@@ -988,12 +903,6 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, LossSetupMixin, NeuralNet)
         return self
 
     # ------------------------------------------------------------ prediction
-    def _check_X_or_dataset(self, X):
-        """Validate X; a torch Dataset (e.g. from a scoring callback) goes to the module as is."""
-        if is_dataset(X):
-            return X
-        return self._check_X(X, reset=False)
-
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":
             return torch.sigmoid
