@@ -44,12 +44,28 @@ def csr_tensor(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
 
 def _transpose(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor,
                n_rows: int, n_cols: int):
-    """CSR arrays of the transpose ``(n_cols, n_rows)``: column pointers, rows, values."""
+    """CSR arrays of the transpose ``(n_cols, n_rows)``: column pointers, rows, values.
+
+    On the CPU SciPy's CSR-to-CSC conversion (a counting sort in C); elsewhere
+    (a CUDA tensor given to the MLP directly) a stable sort by column in torch.
+    """
+    if crow.device.type != "cpu":
+        return _transpose_torch(crow, col, val, n_rows, n_cols)
     c, i, v = crow.numpy(), col.numpy(), val.numpy()
     csc = sp.csr_matrix((v, i, c), shape=(n_rows, n_cols), copy=False).tocsc()
     return (torch.from_numpy(csc.indptr.astype(np.int64, copy=False)),
             torch.from_numpy(csc.indices.astype(np.int64, copy=False)),
             torch.from_numpy(csc.data))
+
+
+def _transpose_torch(crow, col, val, n_rows: int, n_cols: int):
+    """:func:`_transpose` in torch operations, on the tensors' device."""
+    rows = torch.repeat_interleave(torch.arange(n_rows, device=crow.device), crow.diff(),
+                                   output_size=len(col))
+    order = torch.argsort(col, stable=True)
+    pointers = torch.zeros(n_cols + 1, dtype=torch.int64, device=crow.device)
+    torch.cumsum(torch.bincount(col, minlength=n_cols), 0, out=pointers[1:])
+    return pointers, rows[order], val[order]
 
 
 def _bag_sums(index: torch.Tensor, table: torch.Tensor, pointers: torch.Tensor,

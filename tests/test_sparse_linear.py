@@ -342,3 +342,13 @@ def test_a_dense_csr_matrix_is_densified_batch_by_batch():
     sparser = X.multiply(sp.random(300, 20, density=0.2, random_state=1, format="csr") > 0)
     clf(module=Recording, module__n_features=20, module__n_labels=3).fit(sparser.tocsr(), Y)
     assert torch.sparse_csr in seen
+
+
+def test_the_transposed_index_in_torch_equals_scipys():
+    from skimb._sparse_linear import _transpose, _transpose_torch
+
+    X = random_csr(n=50, d=17, density=0.2, seed=3)
+    arrays = (torch.from_numpy(X.indptr.astype(np.int64)),
+              torch.from_numpy(X.indices.astype(np.int64)), torch.from_numpy(X.data))
+    for ours, theirs in zip(_transpose_torch(*arrays, 50, 17), _transpose(*arrays, 50, 17)):
+        torch.testing.assert_close(ours, theirs)
