@@ -473,7 +473,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
 
         For a module that declares it takes them (``accepts_sparse_csr``, e.g.
         :class:`~skimb.modules.MLP`), in float32 (no ``precision``), not
-        compiled; the iterator adds: on the CPU.
+        compiled; the iterator adds: on the CPU, for an X with at most
+        ``skimb._batching.SPARSE_BATCH_MAX_DENSITY`` of its entries stored.
         """
         module = getattr(self, "module_", None)
         return takes_sparse_csr(module) and self.precision is None and not self.compile
