@@ -131,14 +131,17 @@ class StackedModels:
             self._vmap_rest_step = vmap(
                 lambda p, b, lb, h, y: loss_of(lb, rest_forward(p, b, h), y), randomness="same"
             )
-        #: Whether :meth:`step_losses` takes sparse CSR rows (the module has ``_sparse_split``).
-        self.takes_sparse_rows = self._first is not None
         self._shared: dict[str, torch.Tensor] = {}  # name -> (models, ...) leaf, while fitting
         self._transposed: set[str] = set()  # shared Linear weights, stored (models, in, out)
         self._alias: dict = {}  # a transposed weight -> the contiguous alias the optimizer steps
 
     def __len__(self) -> int:
         return len(self.modules)
+
+    @property
+    def takes_sparse_rows(self) -> bool:
+        """Whether :meth:`step_losses` takes sparse CSR rows (the module has ``_sparse_split``)."""
+        return self._first is not None
 
     def train(self, mode: bool = True) -> None:
         for m in (*self.modules, *self.criteria):

@@ -473,11 +473,13 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
 
         For a module that declares it takes them (``accepts_sparse_csr``, e.g.
         :class:`~skimb.modules.MLP`), in float32 (no ``precision``), not
-        compiled; the iterator adds: on the CPU, for an X with at most
-        ``skimb._batching.SPARSE_BATCH_MAX_DENSITY`` of its entries stored.
+        compiled, on the CPU (where the first layer's column-major weight pays
+        off: :meth:`fit` lays it out only then); the iterator adds: for an X with
+        at most ``skimb._batching.SPARSE_BATCH_MAX_DENSITY`` of its entries stored.
         """
         module = getattr(self, "module_", None)
-        return takes_sparse_csr(module) and self.precision is None and not self.compile
+        return (takes_sparse_csr(module) and self.precision is None and not self.compile
+                and _device_type(self.device) == "cpu")
 
     def load_params(self, *args, **kwargs):
         """skorch's ``load_params``; a loaded optimizer state takes its parameters' layout.

@@ -352,3 +352,11 @@ def test_the_transposed_index_in_torch_equals_scipys():
               torch.from_numpy(X.indices.astype(np.int64)), torch.from_numpy(X.data))
     for ours, theirs in zip(_transpose_torch(*arrays, 50, 17), _transpose(*arrays, 50, 17)):
         torch.testing.assert_close(ours, theirs)
+
+
+def test_sparse_batches_and_the_column_major_layout_are_for_the_cpu_only(data):
+    X, Y = data
+    model = clf(max_epochs=1).fit(X, Y)
+    assert model._takes_sparse_batches()
+    model.device = "cuda"  # the GPU densifies batches, so fit keeps the usual layout there
+    assert not model._takes_sparse_batches()
