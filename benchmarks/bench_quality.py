@@ -68,7 +68,8 @@ from skimb import MultiLabelImbalancedClassifier, ThresholdOptimizer
 SETS = ["emotions", "yeast", "scene", "enron", "bibtex"]
 SEED_FREE = {"tuned-cv"}  # the same result for every seed: fitted for the first one only
 METHODS = ["skimb", "skimb-0.1", "linear", "libmultilabel-rule", "tuned-cv", "plain"]
-OLD_DEFAULTS = {"clf__max_epochs": 20, "to__refit": True, "to__strategy": "per_label"}
+OLD_DEFAULTS = {"clf__max_epochs": 20, "clf__max_pos_weight": 100.0, "to__refit": True,
+                "to__strategy": "per_label"}
 
 
 def load(name: str, data_dir):

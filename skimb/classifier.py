@@ -54,9 +54,7 @@ from ._torch_checks import (
 )
 from ._validation import check_thresholds
 from .callbacks import EpochProgressBar, EpochTable
-from .diagnostics import (
-    _warn_collapse,
-)
+from .diagnostics import _warn_collapse, compute_pos_weight
 from .losses._registry import registered_loss, restore_registered_loss
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
@@ -132,7 +130,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
         :func:`skimb.losses.takes_automatic_pos_weight`; ``focal`` with its default
         ``alpha``, but not with ``criterion__alpha=None``) get it only when it is
         set explicitly (not ``"auto"``), with a warning about double weighting.
-    max_pos_weight : float or None, default=100.0
+    max_pos_weight : float or None, default=30.0
         Upper clip of the automatic ratio.
     threshold : float or array-like of shape (n_labels,), default=0.5
         Probability at or above which ``predict`` says 1.
@@ -225,11 +223,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
     --------
     >>> from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
     >>> X, Y = make_long_tail_multilabel(500, 10, 4, random_state=0)
-    >>> clf = MultiLabelImbalancedClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> clf = MultiLabelImbalancedClassifier(random_state=0).fit(X, Y)
     >>> clf.predict_proba(X[:3]).shape
     (3, 4)
-    >>> clf.pos_weight_.round(1)
-    array([  2.3,  12.2,  49. , 100. ], dtype=float32)
+    >>> clf.pos_weight_.round(1)  # n_neg / n_pos, clipped at max_pos_weight
+    array([ 2.3, 12.2, 30. , 30. ], dtype=float32)
     """
 
     def __init__(
@@ -242,7 +240,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
         batch_size: int = 128,
         *,
         pos_weight="auto",
-        max_pos_weight: float | None = 100.0,
+        max_pos_weight: float | None = 30.0,
         threshold=0.5,
         train_split=None,
         device: str = "auto",
@@ -803,7 +801,17 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
             label_names=getattr(self, "label_names_", None),
             data="the training data",
             switch_off="(This check costs one prediction pass; check_collapse=False skips it.)",
+            clipped=self._clipped_pos_weight(), max_pos_weight=self.max_pos_weight,
         )
+
+    def _clipped_pos_weight(self):
+        """Per label, whether ``pos_weight_`` is the automatic ratio clipped at
+        ``max_pos_weight`` (None where no automatic weight was applied)."""
+        if (not isinstance(self.pos_weight, str) or self.max_pos_weight is None
+                or getattr(self, "pos_weight_", None) is None):
+            return None
+        ratio = compute_pos_weight(self.class_counts_, self.n_samples_seen_, "auto", None)
+        return ratio > self.max_pos_weight
 
     def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,
                   return_estimators=False, verbose=0, **fit_params):

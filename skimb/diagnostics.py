@@ -55,7 +55,7 @@ def class_counts(Y) -> np.ndarray:
 
 
 def compute_pos_weight(
-    counts, n_samples: int, method: str = "auto", max_pos_weight: float | None = 100.0
+    counts, n_samples: int, method: str = "auto", max_pos_weight: float | None = 30.0
 ) -> np.ndarray:
     """The positive-class weight per label: ``n_neg / n_pos``, never its inverse.
 
@@ -71,7 +71,7 @@ def compute_pos_weight(
     n_samples : int
         Number of training rows.
     method : {"auto", "sqrt"}, default="auto"
-    max_pos_weight : float or None, default=100.0
+    max_pos_weight : float or None, default=30.0
         Upper clip; ``None`` disables it (the ratio stays finite anyway).
 
     Returns
@@ -82,7 +82,7 @@ def compute_pos_weight(
     --------
     >>> from skimb.diagnostics import compute_pos_weight
     >>> compute_pos_weight([10, 50, 0, 100], n_samples=100)
-    array([  9.,   1., 100.,   0.], dtype=float32)
+    array([ 9.,  1., 30.,  0.], dtype=float32)
     """
     counts = np.asarray(counts, dtype=np.float64)
     ratio = (n_samples - counts) / np.maximum(counts, 1.0)
@@ -334,7 +334,7 @@ class LabelReport:
         ``support / n_samples``.
     pos_weight : ndarray
         What ``pos_weight="auto"`` gives on these labels: ``n_neg / n_pos``
-        clipped at 100 (see :func:`compute_pos_weight`).
+        clipped at 30 (see :func:`compute_pos_weight`).
     mean_proba : ndarray
         Mean score per label. For probabilities of a model trained without
         weighting it sits near the prevalence; far below it, the model was pushed
@@ -605,12 +605,14 @@ def check_collapse(
 
 def _warn_collapse(
     support, passed, mean, maximum, n_samples, thresholds, *, label_names=None,
-    data="these rows", switch_off=None,
+    data="these rows", switch_off=None, clipped=None, max_pos_weight=None,
 ) -> NDArray:
     """:func:`check_collapse` from per-label summaries, so that a caller can
     compute them batch by batch: ``support`` positives, ``passed`` rows at or
     above the threshold, ``mean`` and ``maximum`` score (read only for the
-    collapsed labels) over ``n_samples`` rows."""
+    collapsed labels) over ``n_samples`` rows. ``clipped`` (bool per label)
+    marks the labels whose automatic ``pos_weight`` was clipped at
+    ``max_pos_weight``; the message names the collapsed ones among them."""
     support, passed = np.asarray(support), np.asarray(passed)
     t = np.asarray(thresholds, dtype=np.float64)
     names = _names(label_names, support.shape[0])
@@ -645,6 +647,14 @@ def _warn_collapse(
         "skimb.ThresholdOptimizer instead of a fixed threshold; keep pos_weight='auto'; "
         "or pick a loss made for rare labels (skimb.losses.available_losses())."
     )
+    if clipped is not None:
+        capped = [names[j] for j in collapsed if clipped[j]]
+        if capped:
+            message += (
+                f" The automatic pos_weight of {capped[:20]} was clipped at "
+                f"max_pos_weight={max_pos_weight:g}, below n_neg / n_pos: for a fixed "
+                "threshold, raise max_pos_weight (None: no clip)."
+            )
     if switch_off:
         message += f" {switch_off}"
     warnings.warn(message, LabelCollapseWarning, stacklevel=user_stacklevel())

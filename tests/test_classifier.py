@@ -419,7 +419,7 @@ def test_default_is_far_better_than_the_classic_mistake():
 def test_float_train_split_keeps_every_label_on_both_sides():
     X, Y = make_long_tail_multilabel(500, 6, 6, min_prevalence=0.01, random_state=0)
     assert Y[:, -1].sum() == 5  # the rarest label: 5 positives in 500 rows
-    clf = fast(max_epochs=2, train_split=0.2)
+    clf = fast(max_epochs=2, train_split=0.2, max_pos_weight=None)
     train, valid = clf.fit(X, Y).get_split_datasets(X, Y.astype(np.float32))
     assert len(valid) == 100 and len(train) == 400
     assert (Y[valid.indices].sum(0) > 0).all() and (Y[train.indices].sum(0) > 0).all()

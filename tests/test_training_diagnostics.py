@@ -59,6 +59,27 @@ def test_no_false_alarm_on_the_default_setup(seed):
     assert ((clf.predict(X) == 1) & (Y == 1)).any(axis=0).all()
 
 
+def test_collapse_warning_names_labels_whose_automatic_weight_was_clipped():
+    """A label with 2 positives in 500 rows (n_neg / n_pos = 249) trained briefly
+    with the default clip collapses at 0.5; the warning names the clip and the fix,
+    and raising max_pos_weight as it says brings the label back."""
+    X, Y = make_long_tail_multilabel(500, 10, 4, random_state=0)
+    assert Y[:, 3].sum() == 2 and Y[:, 2].sum() == 10
+    _, caught = fit_recording(X, Y, max_epochs=5, random_state=0)
+    (collapse,) = [w for w in caught if w.category is LabelCollapseWarning]
+    message = str(collapse.message)
+    assert "The automatic pos_weight of ['label3'] was clipped at max_pos_weight=30" in message
+    assert "raise max_pos_weight (None: no clip)" in message
+    clf, caught = fit_recording(X, Y, max_epochs=5, random_state=0, max_pos_weight=None)
+    assert not any(w.category is LabelCollapseWarning for w in caught)
+    np.testing.assert_allclose(clf.pos_weight_[3], 498 / 2)
+    # an explicit array is nobody's clip: the hint is not given
+    weights = np.array([1.0, 1.0, 1.0, 1.0], dtype=np.float32)
+    _, caught = fit_recording(X, Y, max_epochs=2, random_state=0, pos_weight=weights)
+    (collapse,) = [w for w in caught if w.category is LabelCollapseWarning]
+    assert "clipped" not in str(collapse.message)
+
+
 def test_collapse_check_can_be_switched_off_and_uses_label_names():
     X, Y = long_tail()
     inverted = (Y.sum(0) / (len(Y) - Y.sum(0))).astype(np.float32)
