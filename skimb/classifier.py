@@ -54,7 +54,7 @@ from ._torch_checks import (
 )
 from ._validation import check_thresholds
 from .callbacks import EpochProgressBar, EpochTable
-from .diagnostics import _warn_collapse, compute_pos_weight
+from .diagnostics import _warn_collapse, compute_pos_weight, pos_weight_clip
 from .losses._registry import registered_loss, restore_registered_loss
 from .model_selection import MultilabelStratifiedShuffleSplit
 from .modules import MLP
@@ -130,8 +130,12 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
         :func:`skimb.losses.takes_automatic_pos_weight`; ``focal`` with its default
         ``alpha``, but not with ``criterion__alpha=None``) get it only when it is
         set explicitly (not ``"auto"``), with a warning about double weighting.
-    max_pos_weight : float or None, default=30.0
-        Upper clip of the automatic ratio.
+    max_pos_weight : "auto", float or None, default="auto"
+        Upper clip of the automatic ratio. ``"auto"``: 30, raised for labels
+        with fewer than 20 positives to ``30 * 20 / n_pos`` (at most 100), so
+        that the rarest labels keep the full ratio
+        (:func:`skimb.diagnostics.pos_weight_clip`); a float: one clip for all
+        labels; ``None``: no clip.
     threshold : float or array-like of shape (n_labels,), default=0.5
         Probability at or above which ``predict`` says 1.
     train_split : float, callable or None, default=None
@@ -223,11 +227,11 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
     --------
     >>> from skimb import MultiLabelImbalancedClassifier, make_long_tail_multilabel
     >>> X, Y = make_long_tail_multilabel(500, 10, 4, random_state=0)
-    >>> clf = MultiLabelImbalancedClassifier(random_state=0).fit(X, Y)
+    >>> clf = MultiLabelImbalancedClassifier(max_epochs=5, random_state=0).fit(X, Y)
     >>> clf.predict_proba(X[:3]).shape
     (3, 4)
-    >>> clf.pos_weight_.round(1)  # n_neg / n_pos, clipped at max_pos_weight
-    array([ 2.3, 12.2, 30. , 30. ], dtype=float32)
+    >>> clf.pos_weight_.round(1)  # n_neg / n_pos, clipped by max_pos_weight
+    array([  2.3,  12.2,  49. , 100. ], dtype=float32)
     """
 
     def __init__(
@@ -240,7 +244,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
         batch_size: int = 128,
         *,
         pos_weight="auto",
-        max_pos_weight: float | None = 30.0,
+        max_pos_weight: float | str | None = "auto",
         threshold=0.5,
         train_split=None,
         device: str = "auto",
@@ -277,7 +281,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
-        "max_pos_weight": [Interval(Real, 0, None, closed="neither"), None],
+        "max_pos_weight": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}),
+                           None],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -811,7 +816,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
                 or getattr(self, "pos_weight_", None) is None):
             return None
         ratio = compute_pos_weight(self.class_counts_, self.n_samples_seen_, "auto", None)
-        return ratio > self.max_pos_weight
+        return ratio > pos_weight_clip(self.class_counts_, self.max_pos_weight)
 
     def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,
                   return_estimators=False, verbose=0, **fit_params):

@@ -30,6 +30,7 @@ __all__ = [
     "class_counts",
     "compute_pos_weight",
     "label_report",
+    "pos_weight_clip",
 ]
 
 
@@ -54,15 +55,69 @@ def class_counts(Y) -> np.ndarray:
     return np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
 
 
+#: ``max_pos_weight="auto"``: the automatic weight is clipped at ``AUTO_CLIP``,
+#: and for a label with fewer than ``AUTO_CLIP_FEW`` positives at
+#: ``AUTO_CLIP * AUTO_CLIP_FEW / n_pos`` instead, at most ``AUTO_CLIP_MAX``: the
+#: rarest labels keep the full ratio, labels with a few dozen positives or more
+#: a gentler weight. Chosen by measurement on real data (benchmarks/README.md,
+#: "Class weights tried").
+AUTO_CLIP, AUTO_CLIP_MAX, AUTO_CLIP_FEW = 30.0, 100.0, 20.0
+
+
+def pos_weight_clip(counts, max_pos_weight: float | str | None = "auto"):
+    """The upper clip of the automatic ``pos_weight`` of each label.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_labels,)
+        Positives per label in the training data.
+    max_pos_weight : "auto", float or None, default="auto"
+        ``"auto"``: 30 for a label with 20 or more positives, ``30 * 20 / n_pos``
+        for rarer ones, at most 100 (6 or fewer positives). A float: that clip
+        for every label. ``None``: no clip.
+
+    Returns
+    -------
+    clip : ndarray of shape (n_labels,), float64, or None
+        None where ``max_pos_weight`` is None.
+
+    Raises
+    ------
+    ValueError
+        ``max_pos_weight`` is a string other than ``"auto"``.
+
+    Examples
+    --------
+    >>> from skimb.diagnostics import pos_weight_clip
+    >>> pos_weight_clip([5, 10, 15, 20, 500])
+    array([100.,  60.,  40.,  30.,  30.])
+    >>> pos_weight_clip([5, 20], 10.0)
+    array([10., 10.])
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if max_pos_weight is None:
+        return None
+    if isinstance(max_pos_weight, str):
+        if max_pos_weight != "auto":
+            raise ValueError(
+                f"max_pos_weight must be 'auto', a positive number or None, got "
+                f"{max_pos_weight!r}."
+            )
+        raised = AUTO_CLIP * AUTO_CLIP_FEW / np.maximum(counts, 1.0)
+        return np.clip(raised, AUTO_CLIP, AUTO_CLIP_MAX)
+    return np.full(counts.shape, float(max_pos_weight))
+
+
 def compute_pos_weight(
-    counts, n_samples: int, method: str = "auto", max_pos_weight: float | None = 30.0
+    counts, n_samples: int, method: str = "auto", max_pos_weight: float | str | None = "auto"
 ) -> np.ndarray:
     """The positive-class weight per label: ``n_neg / n_pos``, never its inverse.
 
-    ``"auto"`` gives ``clip(n_neg / max(n_pos, 1), max=max_pos_weight)``: a label
-    with 1% positives gets 99, a label with no positives gets ``max_pos_weight``
-    (no inf, no NaN), a label whose rows are all positive gets 0. ``"sqrt"`` gives
-    the square root of that, a milder correction.
+    ``"auto"`` gives ``n_neg / max(n_pos, 1)`` clipped from above by
+    :func:`pos_weight_clip`: a label with 1% positives among 10,000 rows gets 30,
+    among 1,000 rows (10 positives) 99; a label with no positives gets the clip
+    (no inf, no NaN), a label whose rows are all positive gets 0. ``"sqrt"``
+    gives the square root of that, a milder correction.
 
     Parameters
     ----------
@@ -71,23 +126,34 @@ def compute_pos_weight(
     n_samples : int
         Number of training rows.
     method : {"auto", "sqrt"}, default="auto"
-    max_pos_weight : float or None, default=30.0
-        Upper clip; ``None`` disables it (the ratio stays finite anyway).
+    max_pos_weight : "auto", float or None, default="auto"
+        Upper clip (see :func:`pos_weight_clip`): ``"auto"`` 30, rising to 100
+        for labels with fewer than 20 positives; a float: that clip; ``None``
+        disables it (the ratio stays finite anyway).
 
     Returns
     -------
     pos_weight : ndarray of shape (n_labels,), float32
 
+    Raises
+    ------
+    ValueError
+        ``method`` is not ``"auto"`` or ``"sqrt"``, or ``max_pos_weight`` is a
+        string other than ``"auto"``.
+
     Examples
     --------
     >>> from skimb.diagnostics import compute_pos_weight
     >>> compute_pos_weight([10, 50, 0, 100], n_samples=100)
-    array([ 9.,  1., 30.,  0.], dtype=float32)
+    array([  9.,   1., 100.,   0.], dtype=float32)
+    >>> compute_pos_weight([50, 100], n_samples=10_000)  # 199 and 99, clipped at 30
+    array([30., 30.], dtype=float32)
     """
     counts = np.asarray(counts, dtype=np.float64)
     ratio = (n_samples - counts) / np.maximum(counts, 1.0)
-    if max_pos_weight is not None:
-        ratio = np.minimum(ratio, max_pos_weight)
+    clip = pos_weight_clip(counts, max_pos_weight)
+    if clip is not None:
+        ratio = np.minimum(ratio, clip)
     if method == "sqrt":
         ratio = np.sqrt(ratio)
     elif method != "auto":
@@ -334,7 +400,7 @@ class LabelReport:
         ``support / n_samples``.
     pos_weight : ndarray
         What ``pos_weight="auto"`` gives on these labels: ``n_neg / n_pos``
-        clipped at 30 (see :func:`compute_pos_weight`).
+        with the default clip (see :func:`compute_pos_weight`).
     mean_proba : ndarray
         Mean score per label. For probabilities of a model trained without
         weighting it sits near the prevalence; far below it, the model was pushed
@@ -651,9 +717,9 @@ def _warn_collapse(
         capped = [names[j] for j in collapsed if clipped[j]]
         if capped:
             message += (
-                f" The automatic pos_weight of {capped[:20]} was clipped at "
-                f"max_pos_weight={max_pos_weight:g}, below n_neg / n_pos: for a fixed "
-                "threshold, raise max_pos_weight (None: no clip)."
+                f" The automatic pos_weight of {capped[:20]} was clipped below n_neg / "
+                f"n_pos by max_pos_weight={max_pos_weight!r}: for a fixed threshold, "
+                "raise max_pos_weight (None: no clip)."
             )
     if switch_off:
         message += f" {switch_off}"

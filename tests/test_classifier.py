@@ -61,6 +61,32 @@ def test_pos_weight_auto_matches_formula_with_empty_and_full_labels():
     assert np.isfinite(clf.predict_proba(X)).all()
 
 
+def test_default_clip_keeps_the_rarest_labels_full_and_clips_the_rest_at_30():
+    """max_pos_weight="auto": min(100, 30 * max(1, 20 / n_pos)) per label, from
+    the counts of the rows fit sees; a float is one clip for every label."""
+    from skimb.diagnostics import pos_weight_clip
+
+    rng = np.random.RandomState(0)
+    n = 4000
+    X = rng.randn(n, 3).astype(np.float32)
+    Y = np.zeros((n, 5), dtype=int)
+    for j, count in enumerate([5, 12, 40, 400, 0]):
+        Y[rng.choice(n, count, replace=False), j] = 1
+    clf = fast(max_epochs=1, check_collapse=False).fit(X, Y)
+    ratio = (n - Y.sum(0)) / np.maximum(Y.sum(0), 1)  # 799, 332.3, 99, 9, 4000
+    expected = [100.0, 30 * 20 / 12, 30.0, ratio[3], 100.0]
+    np.testing.assert_allclose(clf.pos_weight_, expected, rtol=1e-6)
+    np.testing.assert_allclose(pos_weight_clip(Y.sum(0)), [100, 50, 30, 30, 100])
+    fixed = fast(max_epochs=1, max_pos_weight=30, check_collapse=False).fit(X, Y)
+    np.testing.assert_allclose(fixed.pos_weight_, [30, 30, 30, ratio[3], 30], rtol=1e-6)
+    sqrt = fast(max_epochs=1, pos_weight="sqrt", check_collapse=False).fit(X, Y)
+    np.testing.assert_allclose(sqrt.pos_weight_, np.sqrt(expected), rtol=1e-6)
+    with pytest.raises(ValueError, match="'max_pos_weight' parameter"):
+        fast(max_pos_weight="high").fit(X, Y)
+    with pytest.raises(ValueError, match="max_pos_weight must be 'auto'"):
+        pos_weight_clip([1, 2], "high")
+
+
 def test_pos_weight_variants():
     X = np.random.RandomState(0).randn(20, 3).astype(np.float32)
     Y = np.zeros((20, 2), dtype=int)

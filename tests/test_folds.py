@@ -74,11 +74,11 @@ def test_protocol_returns_fitted_clones_with_their_own_statistics(data):
         assert scores.shape == (len(test), Y.shape[1]) and scores.dtype == np.float64
         np.testing.assert_allclose(scores, est.decision_function(X[test]), atol=1e-6)
         np.testing.assert_array_equal(skipped, Y[train].min(0) == Y[train].max(0))
-        expected = compute_pos_weight(Y[train].sum(0), len(train), "auto", 30.0)
+        expected = compute_pos_weight(Y[train].sum(0), len(train), "auto", "auto")
         np.testing.assert_allclose(est.pos_weight_, expected)
         assert est.n_samples_seen_ == len(train)
     np.testing.assert_allclose(
-        refitted.pos_weight_, compute_pos_weight(Y.sum(0), len(Y), "auto", 30.0)
+        refitted.pos_weight_, compute_pos_weight(Y.sum(0), len(Y), "auto", "auto")
     )
     # skorch's own API keeps working on the returned models
     refitted.partial_fit(X, Y)

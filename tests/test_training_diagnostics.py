@@ -61,14 +61,15 @@ def test_no_false_alarm_on_the_default_setup(seed):
 
 def test_collapse_warning_names_labels_whose_automatic_weight_was_clipped():
     """A label with 2 positives in 500 rows (n_neg / n_pos = 249) trained briefly
-    with the default clip collapses at 0.5; the warning names the clip and the fix,
+    with a clip of 30 collapses at 0.5; the warning names the clip and the fix,
     and raising max_pos_weight as it says brings the label back."""
     X, Y = make_long_tail_multilabel(500, 10, 4, random_state=0)
     assert Y[:, 3].sum() == 2 and Y[:, 2].sum() == 10
-    _, caught = fit_recording(X, Y, max_epochs=5, random_state=0)
+    _, caught = fit_recording(X, Y, max_epochs=5, random_state=0, max_pos_weight=30)
     (collapse,) = [w for w in caught if w.category is LabelCollapseWarning]
     message = str(collapse.message)
-    assert "The automatic pos_weight of ['label3'] was clipped at max_pos_weight=30" in message
+    assert ("The automatic pos_weight of ['label3'] was clipped below n_neg / n_pos by "
+            "max_pos_weight=30" in message)
     assert "raise max_pos_weight (None: no clip)" in message
     clf, caught = fit_recording(X, Y, max_epochs=5, random_state=0, max_pos_weight=None)
     assert not any(w.category is LabelCollapseWarning for w in caught)
