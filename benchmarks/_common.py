@@ -28,11 +28,26 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SKIMB_DATA", ROOT.parent / "shared" / "data"))
 
 
+def data_names(names, data_dir, default):
+    """The data sets a benchmark runs: ``names`` when given (``--data``), else
+    every ``.npz`` file of ``data_dir`` when it is not the default folder
+    (``--data-dir`` alone), else ``default``."""
+    if names:
+        return list(names)
+    if data_dir is not None and Path(data_dir).resolve() != DATA.resolve():
+        found = sorted(path.stem for path in Path(data_dir).glob("*.npz"))
+        if not found:
+            raise SystemExit(f"--data-dir {data_dir}: no .npz files there.")
+        return found
+    return list(default)
+
+
 def load(name, data_dir=None):
     """X, Y and the standard MULAN test mask of ``NAME.npz`` in ``data_dir`` (default DATA)."""
     path = Path(data_dir or DATA) / f"{name}.npz"
     if not path.exists():
-        raise SystemExit(f"{path} not found: set SKIMB_DATA to the folder with the .npz files.")
+        raise SystemExit(f"{path} not found: give the folder with --data-dir (or set "
+                         "SKIMB_DATA) and the names with --data.")
     z = np.load(path)
     if "X" in z:
         X = z["X"]

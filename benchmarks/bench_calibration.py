@@ -29,6 +29,7 @@ Run from the repository root, one thread::
     OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py
     OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py --data-dir /path/to/npz \\
         --data emotions yeast scene enron bibtex --seeds 0 1 2
+    OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py --data-dir /path/to/npz  # every .npz
     OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py --seeds 0 1 2 --refit ensemble
 """
 
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
-from _common import DATA  # puts this checkout first on sys.path
+from _common import DATA, data_names  # puts this checkout first on sys.path
 from _common import load as load_npz
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss
@@ -108,12 +109,15 @@ def run(name, seed, data_dir, refit):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", default=["generated", *REAL])
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="data set names (default: every .npz of --data-dir, "
+                             "or the dev sets)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--refit", choices=["true", "ensemble"], default="true",
                         help="ThresholdOptimizer's refit: True (default) or 'ensemble'")
     args = parser.parse_args()
+    args.data = data_names(args.data, args.data_dir, ["generated", *REAL])
     refit = True if args.refit == "true" else "ensemble"
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread, refit={refit!r}, seeds {args.seeds}; "

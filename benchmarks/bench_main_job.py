@@ -50,6 +50,7 @@ Run from the repository root (one torch thread by default)::
     python benchmarks/bench_main_job.py --wall --data enron bibtex --threads 0
     python benchmarks/bench_main_job.py --wall --data enron --threads 0 --competitors 2
     python benchmarks/bench_main_job.py --data yeast --device cuda
+    python benchmarks/bench_main_job.py --data-dir /path/to/npz/folder   # every .npz there
     python benchmarks/bench_main_job.py --data-dir /path/to/npz/folder --data name
 """
 
@@ -65,7 +66,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
-from _common import DATA  # puts this checkout first on sys.path
+from _common import DATA, data_names  # puts this checkout first on sys.path
 from _common import load as load_npz
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
@@ -202,7 +203,9 @@ def wall(name, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", default=["yeast", "bibtex", "generated"])
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="data set names (default: every .npz of --data-dir, "
+                             "or the dev sets)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1,
@@ -216,6 +219,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3,
                         help="time each contender this many times and keep the least (default 3)")
     args = parser.parse_args()
+    args.data = data_names(args.data, args.data_dir, ["yeast", "bibtex", "generated"])
     global REPEAT
     REPEAT = max(1, args.repeat)
     # 0: torch's default, one thread per usable core (Linux), not _common's limit of 1

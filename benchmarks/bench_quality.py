@@ -36,6 +36,7 @@ Run from the repository root (one torch thread and one BLAS thread)::
 
     python benchmarks/bench_quality.py
     python benchmarks/bench_quality.py --data emotions yeast --seeds 0 1 2
+    python benchmarks/bench_quality.py --data-dir /path/to/npz/folder   # every .npz there
     python benchmarks/bench_quality.py --data-dir /path/to/npz/folder --data name
     python benchmarks/bench_quality.py --methods skimb --variant "e60:clf__max_epochs=60"
 """
@@ -53,7 +54,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
-from _common import DATA  # puts this checkout first on sys.path
+from _common import DATA, data_names  # puts this checkout first on sys.path
 from _common import load as load_npz
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -160,7 +161,9 @@ def table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", default=SETS)
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="data set names (default: every .npz of --data-dir, "
+                             "or the dev sets)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--methods", nargs="*", default=METHODS)
@@ -170,6 +173,7 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("bench_quality.jsonl"))
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
+    args.data = data_names(args.data, args.data_dir, SETS)
     if args.threads:
         torch.set_num_threads(args.threads)
     variants = dict(parse_variant(v) for v in args.variant)

@@ -32,6 +32,7 @@ BLAS runs on one thread (``_common.py``) and torch too. Run from the repository 
 
     OMP_NUM_THREADS=1 python benchmarks/bench_strategies.py
     OMP_NUM_THREADS=1 python benchmarks/bench_strategies.py --models linearsvc --seeds 0
+    python benchmarks/bench_strategies.py --data-dir /path/to/npz/folder   # every .npz there
     python benchmarks/bench_strategies.py --data-dir /path/to/npz/folder --data name
     python benchmarks/bench_strategies.py --models mlp --json mlp.json  # in parallel
     python benchmarks/bench_strategies.py --models logreg linearsvc --json linear.json
@@ -49,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from _common import DATA, load  # puts this checkout first on sys.path
+from _common import DATA, data_names, load  # puts this checkout first on sys.path
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
@@ -157,7 +158,9 @@ def report(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", default=DATASETS)
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="data set names (default: every .npz of --data-dir, "
+                             "or the dev sets)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=["mlp", "logreg", "linearsvc"])
@@ -165,6 +168,7 @@ def main():
     parser.add_argument("--report", nargs="+", type=Path, metavar="JSON",
                         help="only print the summary of files written by --json")
     args = parser.parse_args()
+    args.data = data_names(args.data, args.data_dir, DATASETS)
     if args.report:
         report([r for path in args.report for r in json.loads(path.read_text())])
         return
