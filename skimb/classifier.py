@@ -75,8 +75,8 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
     logit per label, with:
 
     * ``pos_weight = n_neg / n_pos`` per label computed once from the full training
-      labels (clipped at ``max_pos_weight``; a label without positives gets the
-      clip value, never inf or NaN) and injected into the loss;
+      labels (clipped by ``max_pos_weight``; a label without positives gets a
+      finite weight, never inf or NaN) and injected into the loss;
     * logits into a numerically stable loss (never sigmoid followed by BCE);
     * ``predict_proba`` returning one probability per label and ``predict``
       applying ``threshold`` (a scalar or one value per label; learn them with
@@ -134,8 +134,10 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
         Upper clip of the automatic ratio. ``"auto"``: 30, raised for labels
         with fewer than 20 positives to ``30 * 20 / n_pos`` (at most 100), so
         that the rarest labels keep the full ratio
-        (:func:`skimb.diagnostics.pos_weight_clip`); a float: one clip for all
-        labels; ``None``: no clip.
+        (:func:`skimb.diagnostics.pos_weight_clip`); a float of at least 1: one
+        clip for all labels (a bool is refused); ``None``: no clip. With
+        ``sample_weight`` the counts are weighted (a row of weight 2 counts
+        as two rows).
     threshold : float or array-like of shape (n_labels,), default=0.5
         Probability at or above which ``predict`` says 1.
     train_split : float, callable or None, default=None
@@ -281,7 +283,7 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
 
     _skimb_constraints: ClassVar[dict] = {
         "pos_weight": [StrOptions({"auto", "sqrt"}), "array-like", None],
-        "max_pos_weight": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}),
+        "max_pos_weight": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"}),
                            None],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -806,17 +808,20 @@ class MultiLabelImbalancedClassifier(ClassifierMixin, InputChecksMixin, LossSetu
             label_names=getattr(self, "label_names_", None),
             data="the training data",
             switch_off="(This check costs one prediction pass; check_collapse=False skips it.)",
-            clipped=self._clipped_pos_weight(), max_pos_weight=self.max_pos_weight,
+            **self._automatic_clip(), max_pos_weight=self.max_pos_weight,
         )
 
-    def _clipped_pos_weight(self):
-        """Per label, whether ``pos_weight_`` is the automatic ratio clipped at
-        ``max_pos_weight`` (None where no automatic weight was applied)."""
+    def _automatic_clip(self) -> dict:
+        """The unclipped ``n_neg / n_pos`` (``ratio``) and the clip of
+        ``max_pos_weight`` (``clip``) per label, where ``pos_weight_`` is the
+        automatic ratio and has a clip; empty otherwise."""
         if (not isinstance(self.pos_weight, str) or self.max_pos_weight is None
                 or getattr(self, "pos_weight_", None) is None):
-            return None
-        ratio = compute_pos_weight(self.class_counts_, self.n_samples_seen_, "auto", None)
-        return ratio > pos_weight_clip(self.class_counts_, self.max_pos_weight)
+            return {}
+        return {
+            "ratio": compute_pos_weight(self.class_counts_, self.n_samples_seen_, "auto", None),
+            "clip": pos_weight_clip(self.class_counts_, self.max_pos_weight),
+        }
 
     def fit_folds(self, X, y, splits, *, response_method="predict_proba", refit=True,
                   return_estimators=False, verbose=0, **fit_params):

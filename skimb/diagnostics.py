@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -73,8 +74,8 @@ def pos_weight_clip(counts, max_pos_weight: float | str | None = "auto"):
         Positives per label in the training data.
     max_pos_weight : "auto", float or None, default="auto"
         ``"auto"``: 30 for a label with 20 or more positives, ``30 * 20 / n_pos``
-        for rarer ones, at most 100 (6 or fewer positives). A float: that clip
-        for every label. ``None``: no clip.
+        for rarer ones, at most 100 (6 or fewer positives). A float of at least
+        1: that clip for every label. ``None``: no clip.
 
     Returns
     -------
@@ -84,7 +85,9 @@ def pos_weight_clip(counts, max_pos_weight: float | str | None = "auto"):
     Raises
     ------
     ValueError
-        ``max_pos_weight`` is a string other than ``"auto"``.
+        ``max_pos_weight`` is a string other than ``"auto"``, a bool, not
+        finite, or below 1 (a clip below 1 weights the positives of every rare
+        label below its negatives: the inverted ratio).
 
     Examples
     --------
@@ -97,14 +100,16 @@ def pos_weight_clip(counts, max_pos_weight: float | str | None = "auto"):
     counts = np.asarray(counts, dtype=np.float64)
     if max_pos_weight is None:
         return None
-    if isinstance(max_pos_weight, str):
-        if max_pos_weight != "auto":
-            raise ValueError(
-                f"max_pos_weight must be 'auto', a positive number or None, got "
-                f"{max_pos_weight!r}."
-            )
+    if isinstance(max_pos_weight, str) and max_pos_weight == "auto":
         raised = AUTO_CLIP * AUTO_CLIP_FEW / np.maximum(counts, 1.0)
         return np.clip(raised, AUTO_CLIP, AUTO_CLIP_MAX)
+    if (isinstance(max_pos_weight, (bool, np.bool_)) or not isinstance(max_pos_weight, Real)
+            or not np.isfinite(max_pos_weight) or max_pos_weight < 1):
+        raise ValueError(
+            f"max_pos_weight must be 'auto', a number of at least 1 or None, got "
+            f"{max_pos_weight!r}: a clip below 1 would weight the positives of every "
+            "rare label below its negatives (the inverted ratio)."
+        )
     return np.full(counts.shape, float(max_pos_weight))
 
 
@@ -114,10 +119,11 @@ def compute_pos_weight(
     """The positive-class weight per label: ``n_neg / n_pos``, never its inverse.
 
     ``"auto"`` gives ``n_neg / max(n_pos, 1)`` clipped from above by
-    :func:`pos_weight_clip`: a label with 1% positives among 10,000 rows gets 30,
-    among 1,000 rows (10 positives) 99; a label with no positives gets the clip
-    (no inf, no NaN), a label whose rows are all positive gets 0. ``"sqrt"``
-    gives the square root of that, a milder correction.
+    :func:`pos_weight_clip`: a label with 1% positives gets 99 unclipped, 30
+    among 10,000 rows (100 positives), 60 among 1,000 rows (10 positives); a
+    label with no positives gets ``min(n_samples, clip)`` (no inf, no NaN), a
+    label whose rows are all positive gets 0. ``"sqrt"`` gives the square root
+    of that, a milder correction.
 
     Parameters
     ----------
@@ -128,7 +134,8 @@ def compute_pos_weight(
     method : {"auto", "sqrt"}, default="auto"
     max_pos_weight : "auto", float or None, default="auto"
         Upper clip (see :func:`pos_weight_clip`): ``"auto"`` 30, rising to 100
-        for labels with fewer than 20 positives; a float: that clip; ``None``
+        for labels with fewer than 20 positives; a float of at least 1: that
+        clip; ``None``
         disables it (the ratio stays finite anyway).
 
     Returns
@@ -138,8 +145,8 @@ def compute_pos_weight(
     Raises
     ------
     ValueError
-        ``method`` is not ``"auto"`` or ``"sqrt"``, or ``max_pos_weight`` is a
-        string other than ``"auto"``.
+        ``method`` is not ``"auto"`` or ``"sqrt"``, or ``max_pos_weight`` is not
+        ``"auto"``, ``None`` or a finite number of at least 1.
 
     Examples
     --------
@@ -196,7 +203,7 @@ def check_pos_weight(pos_weight, counts, n_samples: int, label_names=None) -> np
     prevalence = counts / max(n_samples, 1)
     suspicious = np.flatnonzero((w < 1) & (prevalence < 0.5))
     if suspicious.size:
-        auto = compute_pos_weight(counts, n_samples, max_pos_weight=None)
+        auto = compute_pos_weight(counts, n_samples)
         all_names = _names(label_names, counts.shape[0])
         names = [all_names[i] for i in suspicious]
         details = ", ".join(
@@ -671,14 +678,15 @@ def check_collapse(
 
 def _warn_collapse(
     support, passed, mean, maximum, n_samples, thresholds, *, label_names=None,
-    data="these rows", switch_off=None, clipped=None, max_pos_weight=None,
+    data="these rows", switch_off=None, ratio=None, clip=None, max_pos_weight=None,
 ) -> NDArray:
     """:func:`check_collapse` from per-label summaries, so that a caller can
     compute them batch by batch: ``support`` positives, ``passed`` rows at or
     above the threshold, ``mean`` and ``maximum`` score (read only for the
-    collapsed labels) over ``n_samples`` rows. ``clipped`` (bool per label)
-    marks the labels whose automatic ``pos_weight`` was clipped at
-    ``max_pos_weight``; the message names the collapsed ones among them."""
+    collapsed labels) over ``n_samples`` rows. ``ratio`` and ``clip`` (per
+    label) are the unclipped ``n_neg / n_pos`` and the clip that
+    ``max_pos_weight`` set where the automatic ``pos_weight`` was used; the
+    message names the collapsed labels whose ratio was clipped, with both."""
     support, passed = np.asarray(support), np.asarray(passed)
     t = np.asarray(thresholds, dtype=np.float64)
     names = _names(label_names, support.shape[0])
@@ -713,13 +721,18 @@ def _warn_collapse(
         "skimb.ThresholdOptimizer instead of a fixed threshold; keep pos_weight='auto'; "
         "or pick a loss made for rare labels (skimb.losses.available_losses())."
     )
-    if clipped is not None:
-        capped = [names[j] for j in collapsed if clipped[j]]
+    if clip is not None:
+        capped = [j for j in collapsed if ratio[j] > clip[j]]
         if capped:
+            listed = ", ".join(
+                f"{names[j]}: n_neg / n_pos {ratio[j]:.3g} clipped at {clip[j]:.3g}"
+                for j in capped[:10]
+            )
+            more = f" and {len(capped) - 10} more" if len(capped) > 10 else ""
             message += (
-                f" The automatic pos_weight of {capped[:20]} was clipped below n_neg / "
-                f"n_pos by max_pos_weight={max_pos_weight!r}: for a fixed threshold, "
-                "raise max_pos_weight (None: no clip)."
+                f" max_pos_weight={max_pos_weight!r} clipped the automatic pos_weight of "
+                f"{len(capped)} of them ({listed}{more}): for a fixed threshold, give a "
+                "max_pos_weight above their ratio (None: no clip)."
             )
     if switch_off:
         message += f" {switch_off}"

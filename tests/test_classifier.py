@@ -81,10 +81,15 @@ def test_default_clip_keeps_the_rarest_labels_full_and_clips_the_rest_at_30():
     np.testing.assert_allclose(fixed.pos_weight_, [30, 30, 30, ratio[3], 30], rtol=1e-6)
     sqrt = fast(max_epochs=1, pos_weight="sqrt", check_collapse=False).fit(X, Y)
     np.testing.assert_allclose(sqrt.pos_weight_, np.sqrt(expected), rtol=1e-6)
-    with pytest.raises(ValueError, match="'max_pos_weight' parameter"):
-        fast(max_pos_weight="high").fit(X, Y)
-    with pytest.raises(ValueError, match="max_pos_weight must be 'auto'"):
-        pos_weight_clip([1, 2], "high")
+    for bad in ["high", 0.5, 0, -1, np.nan]:
+        with pytest.raises(ValueError, match="'max_pos_weight' parameter"):
+            fast(max_pos_weight=bad).fit(X, Y)
+    with pytest.raises(ValueError, match="max_pos_weight must be 'auto', a number of at least"):
+        fast(max_pos_weight=True).fit(X, Y)  # a bool is not the number 1
+    for bad in ["high", True, 0.5, -1, np.nan, np.inf]:
+        with pytest.raises(ValueError, match="max_pos_weight must be 'auto', a number of at "
+                                             "least 1 or None"):
+            pos_weight_clip([1, 2], bad)
 
 
 def test_pos_weight_variants():
@@ -121,6 +126,12 @@ def test_inverted_pos_weight_warns_with_labels_and_auto_value():
     Y[:50, 1] = 1
     with pytest.warns(UserWarning, match=r"rare labels \['label0'\].*inverted.*'auto' gives 9"):
         fast(max_epochs=1, pos_weight=[10 / 90, 1.0]).fit(X, Y)
+    # the value named is the one pos_weight="auto" would use, clip included
+    from skimb.diagnostics import check_pos_weight
+
+    with pytest.warns(UserWarning, match=r"a: given 0.001.*'auto' gives 100\b.*"
+                                         r"b: given 0.5.*'auto' gives 60\b"):
+        check_pos_weight([0.001, 0.5], counts=[2, 10], n_samples=2000, label_names=["a", "b"])
 
 
 @pytest.mark.parametrize(
