@@ -135,8 +135,7 @@ def compute_pos_weight(
     max_pos_weight : "auto", float or None, default="auto"
         Upper clip (see :func:`pos_weight_clip`): ``"auto"`` 30, rising to 100
         for labels with fewer than 20 positives; a float of at least 1: that
-        clip; ``None``
-        disables it (the ratio stays finite anyway).
+        clip; ``None`` disables it (the ratio stays finite anyway).
 
     Returns
     -------
