@@ -17,14 +17,20 @@ writes one from the ARFF files MULAN distributes, so that any MULAN data set
 
 Two ARFF files are the training and the test part (the standard split); one
 file is split at random with ``--test-fraction`` (seed ``--seed``). Sparse
-ARFF (``{index value, ...}`` rows) gives a CSR ``X``. Nominal features are
-coded by the index of their value (``{0,1}`` stays 0/1); nominal attributes
-with more than ``--max-levels`` values (row identifiers, such as genbase's
-``protein``) and string attributes are dropped, and the script says which.
-Missing values become 0 (counted in the summary).
+ARFF (``{index value, ...}`` rows) gives a CSR ``X``. Nominal features whose
+values are numerals (``{1,2,3}``, ``{0,1}``) are read as those numbers, as
+``skimb.io.load_data`` reads them; other nominal features by the index of
+their value. Nominal attributes with more than ``--max-levels`` values (row
+identifiers, such as genbase's ``protein``) and string attributes are
+dropped, and the script says which. Missing values become 0 (counted in the
+summary).
 
-ARFF is parsed by liac-arff (``pip install liac-arff``), which reads the
-sparse format that ``scipy.io.arff`` does not.
+``skimb.io.load_data`` (what ``skimb fit`` reads) refuses what a model cannot
+use as it stands (text-valued nominal attributes, missing values) and takes
+its labels by name or count; this script takes them from MULAN's XML file
+and makes those choices for the user, for benchmarks. ARFF is parsed by
+liac-arff (``pip install liac-arff``), which reads the sparse format that
+``scipy.io.arff`` does not.
 """
 
 from __future__ import annotations
@@ -68,25 +74,60 @@ def read_arff(path):
     data_at = re.search(r"^\s*@data\s*$", text, flags=re.IGNORECASE | re.MULTILINE)
     if data_at is None:
         raise SystemExit(f"{path}: no @data section.")
-    first = next((line.strip() for line in text[data_at.end():].splitlines()
-                  if line.strip() and not line.strip().startswith("%")), "")
-    sparse = first.startswith("{")
+    data_lines = [line.strip() for line in text[data_at.end():].splitlines()
+                  if line.strip() and not line.strip().startswith("%")]
+    sparse = bool(data_lines) and data_lines[0].startswith("{")
     parsed = arff.loads(text, encode_nominal=True,
                         return_type=arff.COO if sparse else arff.DENSE)
     attributes = parsed["attributes"]
+    numerals = _nominal_numerals(attributes, sparse)
+    text_columns = {j for j, (_, kind) in enumerate(attributes)
+                    if isinstance(kind, str) and kind.upper() == "STRING"}  # dropped later
     if sparse:
         values, rows, cols = parsed["data"]
-        values = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        n_rows = (max(rows) + 1) if len(rows) else 0
+        keep = [k for k, j in enumerate(cols) if j not in text_columns]
+        rows, cols = np.asarray(rows, dtype=np.int64)[keep], np.asarray(cols, dtype=np.int64)[keep]
+        values = np.array([np.nan if values[k] is None else values[k] for k in keep],
+                          dtype=np.float64)
+        for j, numeral in numerals.items():
+            at = (cols == j) & ~np.isnan(values)
+            values[at] = numeral[values[at].astype(int)]
+        n_rows = len(data_lines)  # rows with no stored value ({}) are rows too
         matrix = sp.csr_matrix((values, (rows, cols)), shape=(n_rows, len(attributes)))
         missing = int(np.isnan(matrix.data).sum())
         matrix.data = np.nan_to_num(matrix.data)
     else:
-        matrix = np.array([[np.nan if v is None else v for v in row] for row in parsed["data"]],
+        matrix = np.array([[np.nan if v is None or j in text_columns else v
+                            for j, v in enumerate(row)] for row in parsed["data"]],
                           dtype=np.float64).reshape(-1, len(attributes))
-        missing = int(np.isnan(matrix).sum())
+        for j, numeral in numerals.items():
+            known = ~np.isnan(matrix[:, j])
+            matrix[known, j] = numeral[matrix[known, j].astype(int)]
+        missing = int(np.isnan(np.delete(matrix, list(text_columns), axis=1)).sum())
         matrix = np.nan_to_num(matrix)
     return attributes, matrix, missing
+
+
+def _nominal_numerals(attributes, sparse):
+    """{column: the number each value index stands for} for nominal attributes of numerals.
+
+    A nominal attribute whose values are all numerals (``{1,2,3}``, ``{0,1}``) is
+    read as those numbers, as ``skimb.io.load_data`` reads it; liac-arff gives the
+    value's index. In sparse ARFF an omitted entry is the first value, stored as 0,
+    so there only attributes whose first value is 0 are mapped.
+    """
+    numerals = {}
+    for j, (_, kind) in enumerate(attributes):
+        if not isinstance(kind, list):
+            continue
+        try:
+            numbers = np.array([float(v) for v in kind])
+        except ValueError:
+            continue
+        if sparse and numbers[0] != 0:
+            continue
+        numerals[j] = numbers
+    return numerals
 
 
 def convert(arff_paths, xml_path, *, test_fraction=None, seed=0, max_levels=50):
