@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import time
 import traceback
 import warnings
@@ -118,7 +119,8 @@ def build(method: str, seed: int, variants: dict):
 def parse_variant(text: str):
     name, _, spec = text.partition(":")
     params = {}
-    for item in filter(None, spec.split(",")):
+    # split at the commas that start a new name=, not those inside a value like (64,)
+    for item in filter(None, re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", spec)):
         key, _, value = item.partition("=")
         try:
             params[key.strip()] = ast.literal_eval(value.strip())
