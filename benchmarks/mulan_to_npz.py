@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,19 +53,22 @@ def _arff():
 
 
 def label_names(xml_path) -> list[str]:
-    """Label names of a MULAN XML label file, in file order."""
-    text = Path(xml_path).read_text(encoding="utf-8")
-    names = re.findall(r"<label\s+name=\"([^\"]*)\"", text)
+    """Label names of a MULAN XML label file, in document order (nested labels included)."""
+    try:
+        root = ElementTree.parse(xml_path).getroot()
+    except ElementTree.ParseError as exc:
+        raise SystemExit(f"{xml_path}: not a readable XML file ({exc}).") from exc
+    # MULAN's files use a namespace ({http://mulan.sourceforge.net/labels}label)
+    names = [el.get("name") for el in root.iter()
+             if el.tag.rsplit("}", 1)[-1] == "label" and el.get("name") is not None]
     if not names:
         raise SystemExit(f"{xml_path}: no <label name=...> entries.")
-    return [_unescape(n) for n in names]
+    return names
 
 
-def _unescape(name: str) -> str:
-    for entity, char in (("&apos;", "'"), ("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"),
-                         ("&amp;", "&")):
-        name = name.replace(entity, char)
-    return name
+def _is_string(kind) -> bool:
+    """Whether an attribute type (as liac-arff gives it) is ARFF's ``string``."""
+    return isinstance(kind, str) and kind.upper() == "STRING"
 
 
 def read_arff(path):
@@ -81,8 +85,7 @@ def read_arff(path):
                         return_type=arff.COO if sparse else arff.DENSE)
     attributes = parsed["attributes"]
     numerals = _nominal_numerals(attributes, sparse)
-    text_columns = {j for j, (_, kind) in enumerate(attributes)
-                    if isinstance(kind, str) and kind.upper() == "STRING"}  # dropped later
+    text_columns = {j for j, (_, kind) in enumerate(attributes) if _is_string(kind)}
     if sparse:
         values, rows, cols = parsed["data"]
         keep = [k for k, j in enumerate(cols) if j not in text_columns]
@@ -126,6 +129,8 @@ def _nominal_numerals(attributes, sparse):
             continue
         if sparse and numbers[0] != 0:
             continue
+        if np.array_equal(numbers, np.arange(len(numbers))):  # {0,1}: the index is the value
+            continue
         numerals[j] = numbers
     return numerals
 
@@ -148,10 +153,11 @@ def convert(arff_paths, xml_path, *, test_fraction=None, seed=0, max_levels=50):
     label_cols = [lookup[lab] for lab in labels]
     notes = []
     feature_cols = []
+    label_set = set(label_cols)
     for i, (name, kind) in enumerate(attributes):
-        if i in set(label_cols):
+        if i in label_set:
             continue
-        if isinstance(kind, str) and kind.upper() == "STRING":
+        if _is_string(kind):
             notes.append(f"dropped string attribute {name!r}")
         elif isinstance(kind, list) and len(kind) > max_levels:
             notes.append(f"dropped nominal attribute {name!r} ({len(kind)} values)")
